@@ -1,0 +1,1 @@
+//! Anchore policy bundles: raw -> validated -> evaluated. Pure; no I/O.

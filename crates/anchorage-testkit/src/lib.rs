@@ -1,0 +1,1 @@
+//! Dev-only test support: a loopback `docker-registry`, a token endpoint, corpus image builders.

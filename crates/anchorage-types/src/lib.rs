@@ -1,0 +1,21 @@
+//! Value types shared by every Anchorage crate. No I/O happens here.
+//!
+//! - [`Digest`]: a content digest such as `sha256:<64 hex>`.
+//! - [`Platform`]: `os/arch[/variant]`.
+//! - [`ImageReference`]: the Docker reference grammar, normalization and Anchore's display form.
+//! - [`Severity`], [`PackageType`], [`Location`], [`FeedGroupStatus`]: vocabulary used from
+//!   cataloging to policy evaluation.
+
+mod digest;
+mod feed;
+mod package;
+mod platform;
+mod reference;
+mod severity;
+
+pub use digest::{Digest, DigestError};
+pub use feed::FeedGroupStatus;
+pub use package::{Location, PackageType, PackageTypeError};
+pub use platform::{Platform, PlatformError};
+
+pub use severity::{Severity, SeverityError};

@@ -1,0 +1,120 @@
+//! Package vocabulary shared by catalogers, matching and policy.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Digest;
+
+/// The kind of package, named as Anchore's API names it (`dpkg`, `apkg`, `rpm`, `python`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageType {
+    /// Debian package (dpkg).
+    Dpkg,
+    /// Alpine package (apk). Anchore calls it `APKG`.
+    #[serde(rename = "apkg", alias = "apk")]
+    Apk,
+    /// RPM package.
+    Rpm,
+    /// Python distribution (PyPI).
+    Python,
+    /// npm package.
+    Npm,
+    /// Ruby gem.
+    Gem,
+    /// Java archive (jar/war/ear/...).
+    Java,
+    /// Go module.
+    Go,
+    /// Rust crate.
+    Rust,
+    /// .NET (NuGet) package.
+    Nuget,
+    /// PHP composer package.
+    Composer,
+    /// A runtime identified from a binary by a classifier.
+    Binary,
+}
+
+impl PackageType {
+    /// Anchore's lower-case type string (`dpkg`, `apkg`, `rpm`, `python`, `npm`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageType::Dpkg => "dpkg",
+            PackageType::Apk => "apkg",
+            PackageType::Rpm => "rpm",
+            PackageType::Python => "python",
+            PackageType::Npm => "npm",
+            PackageType::Gem => "gem",
+            PackageType::Java => "java",
+            PackageType::Go => "go",
+            PackageType::Rust => "rust",
+            PackageType::Nuget => "nuget",
+            PackageType::Composer => "composer",
+            PackageType::Binary => "binary",
+        }
+    }
+
+    /// True for packages managed by the distribution (dpkg, apk, rpm).
+    pub fn is_os(self) -> bool {
+        matches!(
+            self,
+            PackageType::Dpkg | PackageType::Apk | PackageType::Rpm
+        )
+    }
+}
+
+impl fmt::Display for PackageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown package type string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown package type {0:?}")]
+pub struct PackageTypeError(pub String);
+
+impl FromStr for PackageType {
+    type Err = PackageTypeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "dpkg" | "deb" => PackageType::Dpkg,
+            "apkg" | "apk" => PackageType::Apk,
+            "rpm" => PackageType::Rpm,
+            "python" | "pypi" => PackageType::Python,
+            "npm" | "js" => PackageType::Npm,
+            "gem" | "ruby" => PackageType::Gem,
+            "java" | "maven" | "java-archive" => PackageType::Java,
+            "go" | "go-module" | "golang" => PackageType::Go,
+            "rust" | "cargo" | "rust-crate" => PackageType::Rust,
+            "nuget" | "dotnet" => PackageType::Nuget,
+            "composer" | "php" | "php-composer" => PackageType::Composer,
+            "binary" => PackageType::Binary,
+            _ => return Err(PackageTypeError(s.to_string())),
+        })
+    }
+}
+
+/// Where something was found in an image: a path inside the image and the layer that provided it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    /// Absolute path inside the image, e.g. `/var/lib/dpkg/status`.
+    pub path: String,
+    /// Digest of the layer (its diff_id, the uncompressed digest) the file came from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<Digest>,
+}
+
+impl Location {
+    /// A location with a path and its layer.
+    pub fn new(path: impl Into<String>, layer: Option<Digest>) -> Self {
+        Self {
+            path: path.into(),
+            layer,
+        }
+    }
+}

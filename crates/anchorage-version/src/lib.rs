@@ -1,0 +1,1 @@
+//! Version ordering per ecosystem and range evaluation. Pure; no I/O.

@@ -1,0 +1,1 @@
+//! Vulnerability feeds, the normalized advisory model and the local store.
