@@ -1,6 +1,40 @@
 //! Catalogers over an [`anchorage_image::ImageFs`]; the result is an [`Analysis`], the document
 //! stored once per image digest and read by SBOM export, matching and policy evaluation.
 
+mod catalog;
+mod cataloger;
+pub mod cpe;
+mod distro;
+mod files;
+mod image_metadata;
+mod lang;
 pub mod model;
+mod options;
+mod os;
+pub mod purl;
+mod retrieved;
+mod secrets;
 
+pub use cataloger::{CatalogContext, Cataloger};
+pub use lang::{LangLimits, fuzzing as lang_fuzzing, language_catalogers};
 pub use model::*;
+
+pub use catalog::{catalog, catalog_os_packages};
+pub use distro::detect_distro;
+pub use image_metadata::{dockerfile_line, reconstruct_dockerfile};
+pub use options::{CatalogOptions, SecretsOptions, default_secret_rules};
+pub use os::Parsed;
+pub use secrets::RuleSet;
+
+/// Byte-level parsers of the OS package databases, public for fuzzing and for tools. Each takes
+/// bytes, never panics, and returns what it could read plus warnings.
+pub mod parsers {
+    pub use crate::os::apk::{ApkEntry, parse_installed};
+    pub use crate::os::dpkg::{
+        DpkgEntry, parse_copyright, parse_list, parse_md5sums, parse_status,
+    };
+    pub use crate::os::rpm::{
+        BdbFormat, HeaderError, NdbFormat, RpmDbFormat, RpmFile, RpmHeader, SqliteFormat,
+        parse_header, read_database,
+    };
+}

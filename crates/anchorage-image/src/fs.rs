@@ -40,7 +40,8 @@ pub struct FileEntry {
     pub uid: u64,
     /// Owner group id.
     pub gid: u64,
-    /// Content size in bytes (0 for non-regular files).
+    /// Content size in bytes (0 for non-regular files; for a hard link, the size of the content
+    /// it links to).
     pub size: u64,
     /// Symlink target as written, or the absolute target path of a hard link.
     pub link_target: Option<String>,
@@ -131,14 +132,12 @@ pub trait ImageFs: Send + Sync {
 
     /// Reads a whole file after resolving symlinks, refusing files larger than `limit` bytes.
     fn read_limited(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+        // A hard link carries the size of its content and is opened through `open_entry`,
+        // which knows what it links to (even if a later layer replaced the target path).
         let entry = self.resolve(path)?;
-        let entry = match entry.kind {
-            EntryKind::Hardlink => match &entry.link_target {
-                Some(t) => self.entry(t).unwrap_or(entry),
-                None => entry,
-            },
-            _ => entry,
-        };
+        if !matches!(entry.kind, EntryKind::File | EntryKind::Hardlink) {
+            return Err(FsError::NotAFile(entry.path.clone()));
+        }
         if entry.size > limit {
             return Err(FsError::TooLarge {
                 path: entry.path.clone(),

@@ -3,8 +3,36 @@
 //! Catalogers see an image only through the [`ImageFs`] trait: a map from absolute image paths
 //! to [`FileEntry`] metadata, with contents readable on demand.
 
+mod acquire;
+// sources, registry client and blob cache
+mod archive;
+mod cache;
 mod fs;
 mod memfs;
+mod oci_layout;
+mod registry;
+mod source;
+// layers, limits and the squashed tree
+mod dirfs;
+mod layer;
+mod limits;
+mod squash;
+
+pub use acquire::{
+    AcquireError, AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE,
+    ProgressCallback, ProgressEvent, RegistryCredential, acquire, acquire_blocking,
+    default_cache_dir, list_tags, list_tags_blocking,
+};
+pub use acquire::{AcquiredImage, LayerBlob};
+pub use cache::{BlobCache, CacheError};
+pub use source::{LayoutSelector, Source, SourceError};
 
 pub use fs::{EntryKind, FileEntry, FsError, ImageFs, LayerRef, MAX_SYMLINK_HOPS, normalize_path};
 pub use memfs::MemFs;
+
+pub use dirfs::DirFs;
+pub use layer::{Compression, LayerId};
+pub use limits::{LimitKind, Limits};
+pub use squash::{
+    LayerStats, SquashError, SquashOptions, SquashStats, SquashedFs, open_fs, squash,
+};

@@ -83,6 +83,12 @@ pub struct Evidence {
     pub constraint: String,
     /// The version scheme used (`dpkg`, `apk`, `pep440`, ...).
     pub version_scheme: String,
+    /// The version that was compared (the source package version for OS packages).
+    #[serde(default)]
+    pub installed_version: String,
+    /// Fixed versions this record names for the matched range.
+    #[serde(default)]
+    pub fix_versions: Vec<String>,
 }
 
 /// One vulnerability in one package.
@@ -157,4 +163,8 @@ pub struct MatchReport {
     pub findings: Vec<Finding>,
     /// Data coverage.
     pub coverage: Coverage,
+    /// Problems that did not stop matching (e.g. a version that does not parse in its
+    /// ecosystem's scheme; that package/record pair is then not reported).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }

@@ -1,10 +1,10 @@
 //! Value types shared by every Anchorage crate. No I/O happens here.
 //!
-//! - [`Digest`]: a content digest such as `sha256:<64 hex>`.
-//! - [`Platform`]: `os/arch[/variant]`.
-//! - [`ImageReference`]: the Docker reference grammar, normalization and Anchore's display form.
-//! - [`Severity`], [`PackageType`], [`Location`], [`FeedGroupStatus`]: vocabulary used from
-//!   cataloging to policy evaluation.
+//! - [`Digest`], a content digest such as `sha256:<64 hex>`;
+//! - [`Platform`], `os/arch[/variant]`;
+//! - image references: the Docker reference grammar, normalization and Anchore's display form;
+//! - [`Severity`], [`PackageType`], [`Location`] and [`FeedGroupStatus`], the vocabulary used
+//!   from cataloging to policy evaluation.
 
 mod digest;
 mod feed;
@@ -15,7 +15,8 @@ mod severity;
 
 pub use digest::{Digest, DigestError};
 pub use feed::FeedGroupStatus;
-pub use package::{Location, PackageType, PackageTypeError};
+pub use package::{Location, PackageType, PackageTypeError, pep503_normalize};
 pub use platform::{Platform, PlatformError};
+pub use reference::{DEFAULT_REGISTRY, DEFAULT_TAG, ImageReference, ReferenceError};
 
 pub use severity::{Severity, SeverityError};

@@ -99,6 +99,25 @@ impl FromStr for PackageType {
     }
 }
 
+/// PEP 503 name normalization for Python distributions: lower case, and every run of `-`, `_`
+/// and `.` becomes one `-` (`Foo__Bar-.baz` -> `foo-bar-baz`).
+pub fn pep503_normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut separator = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            separator = true;
+        } else {
+            if separator && !out.is_empty() {
+                out.push('-');
+            }
+            separator = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
 /// Where something was found in an image: a path inside the image and the layer that provided it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
@@ -116,5 +135,18 @@ impl Location {
             path: path.into(),
             layer,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep503_examples() {
+        assert_eq!(pep503_normalize("Jinja2"), "jinja2");
+        assert_eq!(pep503_normalize("zope.interface"), "zope-interface");
+        assert_eq!(pep503_normalize("Foo__Bar-.baz"), "foo-bar-baz");
+        assert_eq!(pep503_normalize(" PyYAML "), "pyyaml");
     }
 }

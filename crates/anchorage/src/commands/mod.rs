@@ -1,3 +1,8 @@
 //! One module per subcommand; each is a thin layer over the library crates.
 
+pub(crate) mod explain;
+pub(crate) mod feeds;
 pub(crate) mod inspect;
+pub(crate) mod policy;
+pub(crate) mod sbom;
+pub(crate) mod scan;

@@ -1,0 +1,174 @@
+//! The orchestrator: distro detection -> OS and language catalogers -> ownership dedup ->
+//! files -> secrets and content search -> retrieved files -> image metadata.
+
+use std::collections::HashMap;
+
+use anchorage_image::{AcquiredImage, ImageFs};
+use anchorage_types::PackageType;
+use chrono::Utc;
+
+use crate::cataloger::{CatalogContext, Cataloger};
+use crate::distro::detect_distro;
+use crate::files::{file_records, ownership};
+use crate::image_metadata::image_metadata;
+use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
+use crate::options::CatalogOptions;
+use crate::os::apk::ApkCataloger;
+use crate::os::dpkg::DpkgCataloger;
+use crate::os::rpm::RpmCataloger;
+use crate::secrets::{RuleSet, scan_tree};
+
+/// The OS package catalogers (dpkg, apk, rpm) configured by `options`.
+pub(crate) fn os_catalogers(options: &CatalogOptions) -> Vec<Box<dyn Cataloger>> {
+    vec![
+        Box::new(DpkgCataloger {
+            max_database_size: options.max_database_size,
+            max_metadata_file_size: options.max_metadata_file_size,
+        }),
+        Box::new(ApkCataloger {
+            max_database_size: options.max_database_size,
+        }),
+        Box::new(RpmCataloger {
+            max_database_size: options.max_database_size,
+        }),
+    ]
+}
+
+/// Runs only the OS catalogers (after distro detection) and returns their packages, sorted,
+/// with the context holding the distro and warnings.
+pub fn catalog_os_packages(
+    fs: &dyn ImageFs,
+    options: &CatalogOptions,
+) -> (Vec<Package>, CatalogContext) {
+    let mut ctx = CatalogContext {
+        distro: detect_distro(fs),
+        warnings: Vec::new(),
+    };
+    let mut packages = Vec::new();
+    for c in os_catalogers(options) {
+        packages.extend(c.catalog(fs, &mut ctx));
+    }
+    sort_packages(&mut packages);
+    (packages, ctx)
+}
+
+fn sort_packages(packages: &mut [Package]) {
+    packages.sort_by(|a, b| {
+        (
+            a.package_type,
+            &a.name,
+            &a.version,
+            a.locations.first().map(|l| &l.path),
+        )
+            .cmp(&(
+                b.package_type,
+                &b.name,
+                &b.version,
+                b.locations.first().map(|l| &l.path),
+            ))
+    });
+}
+
+/// Marks (or, without `report_owned`, drops) language packages whose evidence files an OS package
+/// owns (e.g. Debian's python3-yaml owning its dist-info). Syft 1.18.1 keeps such packages and
+/// records the ownership; so do we by default.
+fn dedup_owned(packages: Vec<Package>, report_owned: bool) -> Vec<Package> {
+    let owners: HashMap<String, String> = ownership(&packages);
+    packages
+        .into_iter()
+        .filter_map(|mut p| {
+            if p.package_type.is_os() {
+                return Some(p);
+            }
+            let owner = p
+                .locations
+                .iter()
+                .find_map(|l| owners.get(&l.path).cloned());
+            match owner {
+                // A classifier hit on a file an OS package installed (busybox, libcrypto) is that
+                // OS package seen again: dropped, as Syft's exclude-binary-overlap-by-ownership.
+                Some(_) if p.package_type == PackageType::Binary => None,
+                Some(o) if report_owned => {
+                    p.owner = Some(o);
+                    Some(p)
+                }
+                Some(_) => None,
+                None => Some(p),
+            }
+        })
+        .collect()
+}
+
+/// Analyzes one image: everything that goes into the stored analysis document. Never fails:
+/// problems are recorded as warnings in the result.
+pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions) -> Analysis {
+    let mut ctx = CatalogContext {
+        distro: detect_distro(fs),
+        warnings: Vec::new(),
+    };
+    if ctx.distro.is_unknown() {
+        ctx.warn(
+            "distro",
+            None,
+            "distribution not identified; reported as unknown",
+        );
+    }
+    let mut catalogers = os_catalogers(options);
+    catalogers.extend(crate::lang::catalogers());
+    let mut packages = Vec::new();
+    for c in &catalogers {
+        packages.extend(c.catalog(fs, &mut ctx));
+    }
+    let mut packages = dedup_owned(packages, options.report_owned_language_packages);
+    sort_packages(&mut packages);
+
+    let files = file_records(fs, &packages, options.file_digests, &mut ctx);
+
+    let (secret_rules, secret_errors) = if options.secrets.enabled {
+        RuleSet::compile(&options.secrets.rules)
+    } else {
+        RuleSet::compile(&[])
+    };
+    let (content_rules, content_errors) = RuleSet::compile(&options.content_search);
+    for (name, err) in secret_errors.into_iter().chain(content_errors) {
+        ctx.warn(
+            "secrets",
+            None,
+            format!("rule {name} skipped: invalid regex: {err}"),
+        );
+    }
+    let (secrets, content_hits) = scan_tree(
+        fs,
+        &secret_rules,
+        &content_rules,
+        options.secrets.max_file_size,
+        &mut ctx,
+    );
+    let retrieved_files = crate::retrieved::retrieve(
+        fs,
+        &options.retrieve_files,
+        options.retrieve_max_bytes,
+        &mut ctx,
+    );
+    let image_meta = image_metadata(image, options.dockerfile.as_deref(), &mut ctx);
+    Analysis {
+        schema_version: ANALYSIS_SCHEMA_VERSION.to_string(),
+        source: SourceInfo {
+            scheme: image.scheme.clone(),
+            input: image.input.clone(),
+            reference: image.reference.clone(),
+            manifest_digest: image.manifest_digest.clone(),
+            config_digest: image.config_digest.clone(),
+            index_digest: image.index_digest.clone(),
+        },
+        image: image_meta,
+        distro: ctx.distro,
+        packages,
+        files,
+        secrets,
+        content_hits,
+        retrieved_files,
+        warnings: ctx.warnings,
+        analyzed_at: Utc::now(),
+    }
+}

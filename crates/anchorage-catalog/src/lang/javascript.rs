@@ -1,0 +1,421 @@
+//! JavaScript packages: installed `package.json` files (anywhere, including `node_modules`),
+//! `package-lock.json` v1-v3, `npm-shrinkwrap.json`, `yarn.lock` (v1 and berry) and
+//! `pnpm-lock.yaml`.
+//!
+//! In an image the installed `package.json` is the truth; a lockfile entry whose installed
+//! `package.json` is present is left to the installed cataloger, so nothing is counted twice.
+
+use std::collections::BTreeSet;
+
+use anchorage_image::ImageFs;
+use anchorage_types::PackageType;
+use serde_json::Value;
+
+use super::util::{base_name, is_file, join, npm_purl, parent_dir, read_entry, text};
+use super::{LangLimits, PackageDraft, location_of};
+use crate::cataloger::{CatalogContext, Cataloger};
+use crate::model::{NpmMetadata, Package, PackageMetadata};
+
+const STAGE: &str = "javascript";
+
+/// Finds npm packages.
+pub(crate) struct JavascriptCataloger {
+    limits: LangLimits,
+}
+
+impl JavascriptCataloger {
+    pub(crate) fn new(limits: LangLimits) -> Self {
+        Self { limits }
+    }
+}
+
+/// One package read from a manifest or lockfile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NpmEntry {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    /// Install path relative to the lockfile directory (`node_modules/a/node_modules/b`), when
+    /// the format records it.
+    pub(crate) install_path: Option<String>,
+    pub(crate) license: Option<String>,
+    pub(crate) resolved: Option<String>,
+    pub(crate) integrity: Option<String>,
+    pub(crate) dev: bool,
+}
+
+fn str_field(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn license_of(v: &Value) -> Option<String> {
+    match v.get("license") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => o.get("type").and_then(Value::as_str).map(str::to_string),
+        _ => match v.get("licenses") {
+            Some(Value::Array(a)) => {
+                let parts: Vec<String> = a
+                    .iter()
+                    .filter_map(|l| match l {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Object(o) => {
+                            o.get("type").and_then(Value::as_str).map(str::to_string)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(" OR "))
+            }
+            _ => None,
+        },
+    }
+}
+
+fn author_of(v: &Value) -> Option<String> {
+    match v.get("author") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => {
+            let name = o.get("name").and_then(Value::as_str).unwrap_or("");
+            let email = o.get("email").and_then(Value::as_str);
+            Some(match email {
+                Some(e) => format!("{name} <{e}>"),
+                None => name.to_string(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Parses a package-lock.json / npm-shrinkwrap.json (lockfileVersion 1, 2 or 3).
+pub(crate) fn parse_package_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
+    let v: Value = serde_json::from_str(input).map_err(|e| format!("invalid JSON: {e}"))?;
+    let mut out = Vec::new();
+    if let Some(packages) = v.get("packages").and_then(Value::as_object) {
+        for (key, p) in packages {
+            if key.is_empty() || p.get("link").and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
+            let Some(idx) = key.rfind("node_modules/") else {
+                continue; // workspace folder, not an installed dependency
+            };
+            let name = str_field(p, "name").unwrap_or_else(|| key[idx + 13..].to_string());
+            let Some(version) = str_field(p, "version") else {
+                continue;
+            };
+            out.push(NpmEntry {
+                name,
+                version,
+                install_path: Some(key.clone()),
+                license: license_of(p),
+                resolved: str_field(p, "resolved"),
+                integrity: str_field(p, "integrity"),
+                dev: p.get("dev").and_then(Value::as_bool).unwrap_or(false),
+            });
+        }
+        return Ok(out);
+    }
+    // lockfileVersion 1: nested "dependencies"; depth bounded by an explicit stack.
+    let mut stack: Vec<(String, &Value, usize)> = vec![(String::new(), &v, 0)];
+    while let Some((prefix, node, depth)) = stack.pop() {
+        let Some(deps) = node.get("dependencies").and_then(Value::as_object) else {
+            continue;
+        };
+        if depth > 64 {
+            return Err("dependencies nested deeper than 64 levels".into());
+        }
+        for (name, d) in deps {
+            let path = if prefix.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{prefix}/node_modules/{name}")
+            };
+            if let Some(version) = str_field(d, "version")
+                && !version.starts_with("file:")
+                && !version.starts_with("link:")
+            {
+                out.push(NpmEntry {
+                    name: name.clone(),
+                    version,
+                    install_path: Some(path.clone()),
+                    license: None,
+                    resolved: str_field(d, "resolved"),
+                    integrity: str_field(d, "integrity"),
+                    dev: d.get("dev").and_then(Value::as_bool).unwrap_or(false),
+                });
+            }
+            stack.push((path, d, depth + 1));
+        }
+    }
+    Ok(out)
+}
+
+/// Byte index of the first `@` after the first byte (`@scope/name@1` splits at the second).
+/// `@` is ASCII, so the index is always a char boundary.
+fn at_after_first(s: &str) -> Option<usize> {
+    s.bytes().skip(1).position(|b| b == b'@').map(|i| i + 1)
+}
+
+/// The package name of a yarn descriptor like `@scope/name@^1.0.0` or `name@npm:1.0.0`.
+fn descriptor_name(desc: &str) -> Option<&str> {
+    let d = desc.trim().trim_matches('"');
+    let at = at_after_first(d)?;
+    Some(&d[..at])
+}
+
+/// Parses yarn.lock, classic (v1) or berry (YAML-shaped); line based so both work.
+pub(crate) fn parse_yarn_lock(input: &str) -> Vec<NpmEntry> {
+    let mut out: Vec<NpmEntry> = Vec::new();
+    let mut current: Option<NpmEntry> = None;
+    let mut skip = false;
+    let flush = |cur: &mut Option<NpmEntry>, out: &mut Vec<NpmEntry>| {
+        if let Some(e) = cur.take()
+            && !e.name.is_empty()
+            && !e.version.is_empty()
+            && !out.contains(&e)
+        {
+            out.push(e);
+        }
+    };
+    for line in input.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        if !line.starts_with(' ') {
+            flush(&mut current, &mut out);
+            let header = line.trim_end_matches(':');
+            let first = header.split(", ").next().unwrap_or("");
+            skip = header.starts_with("__metadata")
+                || header.contains("@workspace:")
+                || header.contains("@link:")
+                || header.contains("@portal:");
+            current = descriptor_name(first).map(|n| NpmEntry {
+                name: n.to_string(),
+                ..NpmEntry::default()
+            });
+            continue;
+        }
+        if skip {
+            continue;
+        }
+        let Some(cur) = current.as_mut() else {
+            continue;
+        };
+        let indent = line.len() - line.trim_start().len();
+        if indent != 2 {
+            continue; // nested maps (dependencies, peerDependencies, ...)
+        }
+        let t = line.trim();
+        let (k, v) = match t.split_once(": ") {
+            Some((k, v)) => (k, v),
+            None => match t.split_once(' ') {
+                Some((k, v)) => (k, v),
+                None => continue,
+            },
+        };
+        let v = v.trim().trim_matches('"').to_string();
+        match k.trim_matches('"') {
+            "version" => cur.version = v,
+            "resolved" => cur.resolved = Some(v),
+            "integrity" | "checksum" => cur.integrity = Some(v),
+            _ => {}
+        }
+    }
+    flush(&mut current, &mut out);
+    out
+}
+
+/// Splits a pnpm package key (v5 `/name/1.0.0`, v6 `/name@1.0.0`, v9 `name@1.0.0(peer)`).
+fn pnpm_key(key: &str) -> Option<(String, String)> {
+    let k = key.split('(').next().unwrap_or(key);
+    let k = k.strip_prefix('/').unwrap_or(k);
+    let at = at_after_first(k);
+    if let Some(at) = at {
+        let (n, v) = (&k[..at], &k[at + 1..]);
+        if !n.is_empty() && !v.is_empty() && !v.contains('/') {
+            return Some((n.to_string(), v.to_string()));
+        }
+    }
+    let (n, v) = k.rsplit_once('/')?;
+    let v = v.split('_').next().unwrap_or(v);
+    (!n.is_empty() && !v.is_empty()).then(|| (n.to_string(), v.to_string()))
+}
+
+/// Parses pnpm-lock.yaml (any lockfileVersion).
+pub(crate) fn parse_pnpm_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
+    let v: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(input).map_err(|e| format!("invalid YAML: {e}"))?;
+    let mut out = Vec::new();
+    let Some(pkgs) = v.get("packages").and_then(|p| p.as_mapping()) else {
+        return Ok(out);
+    };
+    for (k, p) in pkgs {
+        let Some(key) = k.as_str() else { continue };
+        let Some((mut name, mut version)) = pnpm_key(key) else {
+            continue;
+        };
+        if let Some(n) = p.get("name").and_then(|n| n.as_str()) {
+            name = n.to_string();
+        }
+        if let Some(ver) = p.get("version").and_then(|n| n.as_str()) {
+            version = ver.to_string();
+        }
+        out.push(NpmEntry {
+            name,
+            version,
+            integrity: p
+                .get("resolution")
+                .and_then(|r| r.get("integrity"))
+                .and_then(|i| i.as_str())
+                .map(str::to_string),
+            dev: p.get("dev").and_then(|d| d.as_bool()).unwrap_or(false),
+            ..NpmEntry::default()
+        });
+    }
+    Ok(out)
+}
+
+fn make_package(
+    e: NpmEntry,
+    location: anchorage_types::Location,
+    author: Option<String>,
+    homepage: Option<String>,
+) -> Package {
+    let mut d = PackageDraft::new(
+        PackageType::Npm,
+        e.name.clone(),
+        e.version.clone(),
+        npm_purl(&e.name, &e.version),
+        location,
+    );
+    d.licenses = e.license.into_iter().collect();
+    d.metadata = PackageMetadata::Npm(NpmMetadata {
+        author,
+        homepage,
+        resolved: e.resolved,
+        integrity: e.integrity,
+        dev: e.dev,
+    });
+    d.build()
+}
+
+impl Cataloger for JavascriptCataloger {
+    fn name(&self) -> &'static str {
+        STAGE
+    }
+
+    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+        let mut out = Vec::new();
+        let lim = self.limits.max_manifest_bytes;
+        let entries: Vec<_> = fs.entries().filter(|e| is_file(e)).collect();
+        let mut installed: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for entry in entries
+            .iter()
+            .filter(|e| base_name(&e.path) == "package.json")
+        {
+            let Some(b) = read_entry(fs, entry, lim, ctx, STAGE) else {
+                continue;
+            };
+            let v: Value = match serde_json::from_slice(&b) {
+                Ok(v) => v,
+                Err(e) => {
+                    ctx.warn(STAGE, Some(&entry.path), format!("invalid JSON: {e}"));
+                    continue;
+                }
+            };
+            let (Some(name), Some(version)) = (str_field(&v, "name"), str_field(&v, "version"))
+            else {
+                continue;
+            };
+            installed.insert((
+                parent_dir(&entry.path).to_string(),
+                name.clone(),
+                version.clone(),
+            ));
+            let e = NpmEntry {
+                name,
+                version,
+                license: license_of(&v),
+                ..NpmEntry::default()
+            };
+            out.push(make_package(
+                e,
+                location_of(fs, entry),
+                author_of(&v),
+                str_field(&v, "homepage"),
+            ));
+        }
+        let is_installed = |dir: &str, e: &NpmEntry| -> bool {
+            match &e.install_path {
+                Some(p) => fs
+                    .entry(&format!("{}/package.json", join(dir, p)))
+                    .is_some(),
+                None => installed.contains(&(
+                    join(dir, &format!("node_modules/{}", e.name)),
+                    e.name.clone(),
+                    e.version.clone(),
+                )),
+            }
+        };
+        for entry in &entries {
+            let base = base_name(&entry.path);
+            if !matches!(
+                base,
+                "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml"
+            ) {
+                continue;
+            }
+            if entry.path.contains("/node_modules/") {
+                continue; // lockfiles shipped inside installed packages are not installs
+            }
+            let Some(b) = read_entry(fs, entry, lim, ctx, STAGE) else {
+                continue;
+            };
+            let t = text(&b);
+            let parsed = match base {
+                "yarn.lock" => Ok(parse_yarn_lock(&t)),
+                "pnpm-lock.yaml" => parse_pnpm_lock(&t),
+                _ => parse_package_lock(&t),
+            };
+            let list = match parsed {
+                Ok(l) => l,
+                Err(e) => {
+                    ctx.warn(STAGE, Some(&entry.path), e);
+                    continue;
+                }
+            };
+            let dir = parent_dir(&entry.path);
+            for e in list {
+                if is_installed(dir, &e) {
+                    continue;
+                }
+                out.push(make_package(e, location_of(fs, entry), None, None));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pnpm_keys() {
+        assert_eq!(
+            pnpm_key("/lodash/4.17.21"),
+            Some(("lodash".into(), "4.17.21".into()))
+        );
+        assert_eq!(
+            pnpm_key("/@babel/core@7.1.0"),
+            Some(("@babel/core".into(), "7.1.0".into()))
+        );
+        assert_eq!(
+            pnpm_key("@a/b@1.0.0(react@18.0.0)"),
+            Some(("@a/b".into(), "1.0.0".into()))
+        );
+        assert_eq!(
+            pnpm_key("/@scope/x/2.0.0_peer"),
+            Some(("@scope/x".into(), "2.0.0".into()))
+        );
+    }
+}

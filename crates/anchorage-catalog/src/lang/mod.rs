@@ -1,0 +1,169 @@
+//! Language-ecosystem and binary catalogers: what applications bring into an image.
+//!
+//! Every cataloger walks the squashed tree once, reads only files whose names match its
+//! ecosystem, and never trusts sizes or structure from the image: every read is capped by
+//! [`LangLimits`], and malformed input becomes a warning in the [`CatalogContext`].
+
+mod binary;
+mod dotnet;
+mod executable;
+mod golang;
+mod java;
+mod javascript;
+mod php;
+mod python;
+mod ruby;
+mod rust;
+mod util;
+
+#[doc(hidden)]
+pub mod fuzzing;
+
+use anchorage_image::{FileEntry, ImageFs};
+use anchorage_types::{Location, PackageType};
+
+use crate::cataloger::Cataloger;
+use crate::model::{Package, PackageMetadata};
+
+/// Limits applied by the language catalogers; every one is configurable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LangLimits {
+    /// Largest manifest, lockfile or metadata file read (bytes).
+    pub max_manifest_bytes: u64,
+    /// Largest Java archive read from the image (bytes).
+    pub max_archive_bytes: u64,
+    /// Deepest nesting of archives inside archives (the outer archive is depth 0).
+    pub max_archive_depth: usize,
+    /// Most bytes inflated from one archive tree, nested archives included.
+    pub max_inflated_bytes: u64,
+    /// Highest compressed-to-inflated ratio accepted for one zip entry (zip bombs).
+    pub max_compression_ratio: u64,
+    /// Most entries looked at in one archive.
+    pub max_archive_entries: usize,
+    /// Largest executable read for Go / Rust build information (bytes).
+    pub max_binary_bytes: u64,
+    /// Most bytes of a file scanned by a binary classifier.
+    pub max_classifier_scan_bytes: u64,
+}
+
+impl Default for LangLimits {
+    fn default() -> Self {
+        Self {
+            max_manifest_bytes: 32 * 1024 * 1024,
+            max_archive_bytes: 256 * 1024 * 1024,
+            max_archive_depth: 3,
+            max_inflated_bytes: 512 * 1024 * 1024,
+            max_compression_ratio: 200,
+            max_archive_entries: 100_000,
+            max_binary_bytes: 512 * 1024 * 1024,
+            max_classifier_scan_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// All language and binary catalogers with default limits, in a stable order.
+pub(crate) fn catalogers() -> Vec<Box<dyn Cataloger>> {
+    catalogers_with(&LangLimits::default())
+}
+
+/// All language and binary catalogers using `limits`.
+pub fn language_catalogers(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
+    catalogers_with(limits)
+}
+
+fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
+    vec![
+        Box::new(python::PythonCataloger::new(limits.clone())),
+        Box::new(javascript::JavascriptCataloger::new(limits.clone())),
+        Box::new(ruby::RubyCataloger::new(limits.clone())),
+        Box::new(java::JavaCataloger::new(limits.clone())),
+        Box::new(golang::GoCataloger::new(limits.clone())),
+        Box::new(rust::RustCataloger::new(limits.clone())),
+        Box::new(executable::ExecutableCataloger::new(limits.clone())),
+        Box::new(dotnet::DotnetCataloger::new(limits.clone())),
+        Box::new(php::PhpCataloger::new(limits.clone())),
+        Box::new(binary::BinaryCataloger::new(limits.clone())),
+    ]
+}
+
+/// The location of `entry`, with the diff_id of the layer that provided it.
+pub(crate) fn location_of(fs: &dyn ImageFs, entry: &FileEntry) -> Location {
+    let layer = fs
+        .layers()
+        .get(entry.layer_index)
+        .and_then(|l| l.diff_id.clone());
+    Location::new(entry.path.clone(), layer)
+}
+
+/// The location of `path` (layer looked up when the path exists).
+pub(crate) fn location_of_path(fs: &dyn ImageFs, path: &str) -> Location {
+    match fs.entry(path) {
+        Some(e) => location_of(fs, e),
+        None => Location::new(path.to_string(), None),
+    }
+}
+
+/// Fields of a new package; [`PackageDraft::build`] computes the id.
+pub(crate) struct PackageDraft {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) ty: PackageType,
+    pub(crate) purl: String,
+    pub(crate) cpes: Vec<String>,
+    pub(crate) licenses: Vec<String>,
+    pub(crate) locations: Vec<Location>,
+    pub(crate) metadata: PackageMetadata,
+}
+
+impl PackageDraft {
+    /// A draft with no CPEs, licenses or metadata.
+    pub(crate) fn new(
+        ty: PackageType,
+        name: impl Into<String>,
+        version: impl Into<String>,
+        purl: String,
+        location: Location,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            ty,
+            purl,
+            cpes: Vec::new(),
+            licenses: Vec::new(),
+            locations: vec![location],
+            metadata: PackageMetadata::None,
+        }
+    }
+
+    /// The finished package.
+    pub(crate) fn build(self) -> Package {
+        let first = self
+            .locations
+            .first()
+            .map(|l| l.path.as_str())
+            .unwrap_or("");
+        // the same stable id as OS packages (type, name, version, first location)
+        let id = crate::os::package_id(self.ty, &self.name, &self.version, first);
+        let cpes = if self.cpes.is_empty() {
+            util::default_cpes(self.ty, &self.name, &self.version)
+        } else {
+            self.cpes
+        };
+        Package {
+            id,
+            name: self.name,
+            version: self.version,
+            package_type: self.ty,
+            purl: self.purl,
+            cpes,
+            licenses: self.licenses,
+            locations: self.locations,
+            source_name: None,
+            source_version: None,
+            arch: None,
+            owner: None,
+            metadata: self.metadata,
+        }
+    }
+}

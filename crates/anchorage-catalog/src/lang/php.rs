@@ -1,0 +1,129 @@
+//! PHP composer packages: `vendor/composer/installed.json` (v1 array or v2 `{packages}`) and
+//! `composer.lock` (`packages` and `packages-dev`).
+
+use anchorage_image::ImageFs;
+use anchorage_types::PackageType;
+use serde_json::Value;
+
+use super::util::{base_name, is_file, purl, read_entry};
+use super::{LangLimits, PackageDraft, location_of};
+use crate::cataloger::{CatalogContext, Cataloger};
+use crate::model::{ComposerMetadata, Package, PackageMetadata};
+
+const STAGE: &str = "php";
+
+/// Finds composer packages.
+pub(crate) struct PhpCataloger {
+    limits: LangLimits,
+}
+
+impl PhpCataloger {
+    pub(crate) fn new(limits: LangLimits) -> Self {
+        Self { limits }
+    }
+}
+
+/// One composer package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ComposerPackage {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) licenses: Vec<String>,
+    pub(crate) source_reference: Option<String>,
+    pub(crate) dist_url: Option<String>,
+}
+
+/// Parses installed.json or composer.lock.
+pub(crate) fn parse_composer(input: &[u8]) -> Result<Vec<ComposerPackage>, String> {
+    let v: Value = serde_json::from_slice(input).map_err(|e| format!("invalid JSON: {e}"))?;
+    let lists: Vec<&Value> = match &v {
+        Value::Array(_) => vec![&v],
+        Value::Object(o) => ["packages", "packages-dev"]
+            .iter()
+            .filter_map(|k| o.get(*k))
+            .collect(),
+        _ => return Err("neither an array nor an object".into()),
+    };
+    let mut out = Vec::new();
+    for list in lists {
+        for p in list.as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+            let (Some(name), Some(version)) = (s("name"), s("version")) else {
+                continue;
+            };
+            let licenses = match p.get("license") {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                Some(Value::String(l)) => vec![l.clone()],
+                _ => Vec::new(),
+            };
+            out.push(ComposerPackage {
+                name,
+                version,
+                licenses,
+                source_reference: p
+                    .get("source")
+                    .and_then(|s| s.get("reference"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                dist_url: p
+                    .get("dist")
+                    .and_then(|s| s.get("url"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl Cataloger for PhpCataloger {
+    fn name(&self) -> &'static str {
+        STAGE
+    }
+
+    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+        let mut out = Vec::new();
+        let entries: Vec<_> = fs
+            .entries()
+            .filter(|e| {
+                is_file(e)
+                    && (base_name(&e.path) == "composer.lock"
+                        || e.path.ends_with("/composer/installed.json"))
+            })
+            .collect();
+        for entry in entries {
+            let Some(b) = read_entry(fs, entry, self.limits.max_manifest_bytes, ctx, STAGE) else {
+                continue;
+            };
+            match parse_composer(&b) {
+                Ok(list) => {
+                    for p in list {
+                        let (ns, name) = p.name.split_once('/').unwrap_or(("", &p.name));
+                        let mut d = PackageDraft::new(
+                            PackageType::Composer,
+                            p.name.clone(),
+                            p.version.clone(),
+                            purl("composer", Some(ns), name, &p.version),
+                            location_of(fs, entry),
+                        );
+                        if !ns.is_empty() {
+                            d.cpes = vec![super::util::cpe(ns, name, &p.version)];
+                        }
+                        d.licenses = p.licenses;
+                        d.metadata = PackageMetadata::Composer(ComposerMetadata {
+                            source_reference: p.source_reference,
+                            dist_url: p.dist_url,
+                        });
+                        out.push(d.build());
+                    }
+                }
+                Err(e) => ctx.warn(STAGE, Some(&entry.path), e),
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,176 @@
+//! Small helpers shared by the language catalogers: capped reads, purl and CPE strings, paths.
+
+use anchorage_image::{EntryKind, FileEntry, ImageFs};
+use anchorage_types::PackageType;
+
+use crate::cataloger::CatalogContext;
+
+/// Reads the regular file `entry` (hard links through their target) up to `limit` bytes; a
+/// failure becomes a warning for `stage` and `None`.
+pub(crate) fn read_entry(
+    fs: &dyn ImageFs,
+    entry: &FileEntry,
+    limit: u64,
+    ctx: &mut CatalogContext,
+    stage: &str,
+) -> Option<Vec<u8>> {
+    match fs.read_limited(&entry.path, limit) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            ctx.warn(stage, Some(&entry.path), e.to_string());
+            None
+        }
+    }
+}
+
+/// Reads `path` if it exists, up to `limit` bytes; missing files are silently `None`, other
+/// failures are warnings.
+pub(crate) fn read_optional(
+    fs: &dyn ImageFs,
+    path: &str,
+    limit: u64,
+    ctx: &mut CatalogContext,
+    stage: &str,
+) -> Option<Vec<u8>> {
+    match fs.read_limited(path, limit) {
+        Ok(b) => Some(b),
+        Err(anchorage_image::FsError::NotFound(_)) => None,
+        Err(e) => {
+            ctx.warn(stage, Some(path), e.to_string());
+            None
+        }
+    }
+}
+
+/// True for entries whose content can be read (regular files and hard links).
+pub(crate) fn is_file(entry: &FileEntry) -> bool {
+    matches!(entry.kind, EntryKind::File | EntryKind::Hardlink)
+}
+
+/// The last path component.
+pub(crate) fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The parent directory (`/` for top-level entries).
+pub(crate) fn parent_dir(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// Joins an absolute directory and a relative path, normalized (`..` cannot leave the root).
+pub(crate) fn join(dir: &str, rel: &str) -> String {
+    let joined = if rel.starts_with('/') {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    };
+    anchorage_image::normalize_path(&joined).unwrap_or(joined)
+}
+
+/// Percent-encodes a purl component (RFC 3986 unreserved characters kept; `keep` characters
+/// kept too). Hand-written: the rules are a dozen lines and the purl crate is not a dependency
+/// of this crate.
+pub(crate) fn pct(s: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        let c = b as char;
+        if c.is_ascii_alphanumeric() || "-._~".contains(c) || keep.contains(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A package URL `pkg:TYPE/[NAMESPACE/]NAME@VERSION`.
+pub(crate) fn purl(ty: &str, namespace: Option<&str>, name: &str, version: &str) -> String {
+    let mut s = format!("pkg:{ty}/");
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        let parts: Vec<String> = ns.split('/').map(|p| pct(p, "")).collect();
+        s.push_str(&parts.join("/"));
+        s.push('/');
+    }
+    s.push_str(&pct(name, ""));
+    if !version.is_empty() {
+        s.push('@');
+        s.push_str(&pct(version, "+"));
+    }
+    s
+}
+
+/// An npm purl (`pkg:npm/%40scope/name@1.0.0`).
+pub(crate) fn npm_purl(name: &str, version: &str) -> String {
+    match name.split_once('/') {
+        Some((scope, n)) if scope.starts_with('@') => purl("npm", Some(scope), n, version),
+        _ => purl("npm", None, name, version),
+    }
+}
+
+/// Escapes one CPE 2.3 formatted-string component.
+fn cpe_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        // the formatted-string binding leaves `.`, `-` and `_` unquoted
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_whitespace() {
+            out.push('_');
+        } else {
+            out.push('\\');
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A CPE 2.3 application string for vendor, product and version.
+pub(crate) fn cpe(vendor: &str, product: &str, version: &str) -> String {
+    format!(
+        "cpe:2.3:a:{}:{}:{}:*:*:*:*:*:*:*",
+        cpe_part(vendor),
+        cpe_part(product),
+        cpe_part(version)
+    )
+}
+
+/// Candidate CPEs when a cataloger gives none: vendor = product = name (and for Python the
+/// `python-NAME` vendor Syft also emits).
+pub(crate) fn default_cpes(ty: PackageType, name: &str, version: &str) -> Vec<String> {
+    if name.is_empty() || version.is_empty() {
+        return Vec::new();
+    }
+    let product = name.rsplit('/').next().unwrap_or(name);
+    let mut out = vec![cpe(product, product, version)];
+    if ty == PackageType::Python {
+        out.push(cpe(&format!("python-{product}"), product, version));
+    }
+    out
+}
+
+/// Lossy UTF-8 text of a byte buffer (BOM stripped).
+pub(crate) fn text(bytes: &[u8]) -> String {
+    let b = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purls_are_encoded() {
+        assert_eq!(
+            npm_purl("@types/node", "1.0.0"),
+            "pkg:npm/%40types/node@1.0.0"
+        );
+        assert_eq!(
+            purl("maven", Some("org.apache"), "log4j-core", "2.19.0"),
+            "pkg:maven/org.apache/log4j-core@2.19.0"
+        );
+        assert_eq!(join("/a/b", "../../../../etc/x"), "/etc/x");
+    }
+}

@@ -1,0 +1,256 @@
+//! rpm: the three rpmdb formats (SQLite, Berkeley DB hash, NDB) behind one trait, and the
+//! header blob parser they share.
+
+pub(crate) mod bdb;
+pub(crate) mod header;
+pub(crate) mod ndb;
+pub(crate) mod sqlite;
+
+use std::collections::BTreeSet;
+
+use anchorage_image::ImageFs;
+use anchorage_types::PackageType;
+
+use crate::cataloger::{CatalogContext, Cataloger};
+use crate::model::{FileDigest, Package, PackageFile, PackageMetadata, RpmMetadata};
+use crate::os::{Parsed, distro_qualifier, location_for, package_id, read_db};
+use crate::{cpe, purl};
+
+pub use header::{HeaderError, RpmFile, RpmHeader, parse_header};
+
+/// An rpmdb storage format: turns the database file into header blobs.
+pub trait RpmDbFormat {
+    /// `sqlite`, `bdb`, `ndb`.
+    fn name(&self) -> &'static str;
+    /// Header blobs found in `db` (`wal`: the SQLite write-ahead log, when present).
+    fn header_blobs(&self, db: &[u8], wal: Option<&[u8]>) -> Parsed<Vec<u8>>;
+}
+
+/// `rpmdb.sqlite`.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteFormat;
+/// Berkeley DB hash `Packages`.
+#[derive(Debug, Clone, Copy)]
+pub struct BdbFormat;
+/// NDB `Packages.db`.
+#[derive(Debug, Clone, Copy)]
+pub struct NdbFormat;
+
+impl RpmDbFormat for SqliteFormat {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+    fn header_blobs(&self, db: &[u8], wal: Option<&[u8]>) -> Parsed<Vec<u8>> {
+        sqlite::read_blobs(db, wal)
+    }
+}
+
+impl RpmDbFormat for BdbFormat {
+    fn name(&self) -> &'static str {
+        "bdb"
+    }
+    fn header_blobs(&self, db: &[u8], _wal: Option<&[u8]>) -> Parsed<Vec<u8>> {
+        bdb::read_blobs(db)
+    }
+}
+
+impl RpmDbFormat for NdbFormat {
+    fn name(&self) -> &'static str {
+        "ndb"
+    }
+    fn header_blobs(&self, db: &[u8], _wal: Option<&[u8]>) -> Parsed<Vec<u8>> {
+        ndb::read_blobs(db)
+    }
+}
+
+/// Reads every package header of a database in `format`. Blobs shorter than a header's fixed
+/// part (BDB bookkeeping records) are skipped silently; other unreadable blobs are warnings.
+pub fn read_database(format: &dyn RpmDbFormat, db: &[u8], wal: Option<&[u8]>) -> Parsed<RpmHeader> {
+    let blobs = format.header_blobs(db, wal);
+    let mut out = Parsed {
+        packages: Vec::new(),
+        warnings: blobs.warnings,
+    };
+    for (i, blob) in blobs.packages.iter().enumerate() {
+        if blob.len() < 16 {
+            continue;
+        }
+        match parse_header(blob) {
+            Ok(h) => out.packages.push(h),
+            Err(e) => out.warnings.push(format!("record {i}: {e}")),
+        }
+    }
+    out
+}
+
+const DB_DIRS: [&str; 2] = ["/var/lib/rpm", "/usr/lib/sysimage/rpm"];
+
+/// The rpm cataloger.
+#[derive(Debug, Default)]
+pub(crate) struct RpmCataloger {
+    pub(crate) max_database_size: u64,
+}
+
+const STAGE: &str = "rpm";
+
+impl Cataloger for RpmCataloger {
+    fn name(&self) -> &'static str {
+        STAGE
+    }
+
+    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut out = Vec::new();
+        for dir in DB_DIRS {
+            let candidates: [(&str, &dyn RpmDbFormat); 3] = [
+                ("rpmdb.sqlite", &SqliteFormat),
+                ("Packages", &BdbFormat),
+                ("Packages.db", &NdbFormat),
+            ];
+            for (file, format) in candidates {
+                let path = format!("{dir}/{file}");
+                // /var/lib/rpm is often a symlink to /usr/lib/sysimage/rpm: read each file once.
+                let Ok(entry) = fs.resolve(&path) else {
+                    continue;
+                };
+                if !seen.insert(entry.path.clone()) {
+                    continue;
+                }
+                let real = entry.path.clone();
+                let Some(bytes) = read_db(fs, &real, self.max_database_size, ctx, STAGE) else {
+                    continue;
+                };
+                let wal = if format.name() == "sqlite" {
+                    read_db(
+                        fs,
+                        &format!("{real}-wal"),
+                        self.max_database_size,
+                        ctx,
+                        STAGE,
+                    )
+                } else {
+                    None
+                };
+                let parsed = read_database(format, &bytes, wal.as_deref());
+                for w in parsed.warnings {
+                    ctx.warn(STAGE, Some(&real), format!("{}: {w}", format.name()));
+                }
+                for h in parsed.packages {
+                    // gpg-pubkey entries are imported signing keys, not installed software.
+                    if h.name == "gpg-pubkey" {
+                        continue;
+                    }
+                    out.push(package(fs, ctx, &real, h));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Splits `name-version-release.src.rpm` into (name, version-release).
+pub(crate) fn split_source_rpm(srpm: &str) -> Option<(String, String)> {
+    let base = srpm
+        .strip_suffix(".src.rpm")
+        .or_else(|| srpm.strip_suffix(".nosrc.rpm"))
+        .unwrap_or(srpm);
+    let (rest, release) = base.rsplit_once('-')?;
+    let (name, version) = rest.rsplit_once('-')?;
+    if name.is_empty() || version.is_empty() || release.is_empty() {
+        return None;
+    }
+    Some((name.to_string(), format!("{version}-{release}")))
+}
+
+fn package(fs: &dyn ImageFs, ctx: &CatalogContext, db_path: &str, h: RpmHeader) -> Package {
+    let vr = if h.release.is_empty() {
+        h.version.clone()
+    } else {
+        format!("{}-{}", h.version, h.release)
+    };
+    let full_version = match h.epoch {
+        Some(e) => format!("{e}:{vr}"),
+        None => vr.clone(),
+    };
+    let (source_name, source_version) = match h.source_rpm.as_deref().and_then(split_source_rpm) {
+        Some((n, v)) => {
+            let sv = (v != vr).then_some(v);
+            (Some(n), sv)
+        }
+        None => (None, None),
+    };
+    let arch = h.arch.clone().unwrap_or_default();
+    let epoch = h.epoch.map(|e| e.to_string()).unwrap_or_default();
+    let distro = distro_qualifier(&ctx.distro);
+    let namespace = (!ctx.distro.is_unknown()).then(|| ctx.distro.id.clone());
+    let purl = purl::for_package(
+        "rpm",
+        namespace.as_deref(),
+        &h.name,
+        &vr,
+        &[
+            ("arch", &arch),
+            ("epoch", &epoch),
+            ("distro", &distro),
+            ("upstream", h.source_rpm.as_deref().unwrap_or("")),
+        ],
+    );
+    let algorithm = h.digest_algorithm.clone();
+    let files = h
+        .files
+        .iter()
+        .map(|f| PackageFile {
+            path: f.path.clone(),
+            digest: f.digest.as_ref().map(|d| FileDigest {
+                algorithm: algorithm.clone(),
+                value: d.clone(),
+            }),
+        })
+        .collect();
+    Package {
+        id: package_id(PackageType::Rpm, &h.name, &full_version, db_path),
+        cpes: cpe::candidates(&h.name, &full_version),
+        purl,
+        licenses: h.license.iter().cloned().collect(),
+        locations: vec![location_for(fs, db_path)],
+        source_name,
+        source_version,
+        arch: h.arch.clone(),
+        owner: None,
+        metadata: PackageMetadata::Rpm(RpmMetadata {
+            epoch: h.epoch,
+            version: h.version.clone(),
+            release: h.release.clone(),
+            source_rpm: h.source_rpm.clone(),
+            vendor: h.vendor.clone(),
+            size: h.size,
+            files,
+        }),
+        name: h.name,
+        version: full_version,
+        package_type: PackageType::Rpm,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_source_rpm_names() {
+        assert_eq!(
+            split_source_rpm("util-linux-2.32.1-42.el8_8.src.rpm"),
+            Some(("util-linux".into(), "2.32.1-42.el8_8".into()))
+        );
+        assert_eq!(split_source_rpm("bad.src.rpm"), None);
+    }
+
+    #[test]
+    fn synthetic_garbage_databases_warn() {
+        for f in [&SqliteFormat as &dyn RpmDbFormat, &BdbFormat, &NdbFormat] {
+            let p = read_database(f, b"garbage that is not a database at all", None);
+            assert!(p.packages.is_empty());
+            assert!(!p.warnings.is_empty(), "{}", f.name());
+        }
+    }
+}

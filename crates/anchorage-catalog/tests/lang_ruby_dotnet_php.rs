@@ -1,0 +1,153 @@
+//! Ruby, .NET and PHP catalogers on real files (fixtures/lang/PROVENANCE.md).
+#![allow(clippy::unwrap_used)]
+
+mod lang_support;
+
+use anchorage_catalog::PackageMetadata;
+use anchorage_image::MemFs;
+use lang_support::{fixture, run};
+
+fn fs_with(path: &str, fixture_name: &str) -> MemFs {
+    let mut fs = MemFs::new();
+    fs.add_file(path, std::fs::read(fixture(fixture_name)).unwrap());
+    fs
+}
+
+fn names(fs: &MemFs) -> Vec<String> {
+    let (pkgs, ctx) = run(fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut v: Vec<_> = pkgs
+        .iter()
+        .map(|p| format!("{}@{} {}", p.name, p.version, p.purl))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn installed_gemspec_is_parsed_not_run() {
+    // Debian 12's ruby-rack ships this RubyGems-written specification.
+    let fs = fs_with(
+        "/usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec",
+        "rack-2.2.22.gemspec",
+    );
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    assert_eq!(pkgs.len(), 1);
+    let p = &pkgs[0];
+    assert_eq!(
+        (p.name.as_str(), p.version.as_str(), p.purl.as_str()),
+        ("rack", "2.2.22", "pkg:gem/rack@2.2.22")
+    );
+    let PackageMetadata::Gem(m) = &p.metadata else {
+        panic!()
+    };
+    assert_eq!(m.authors, vec!["Leah Neukirchen".to_string()]);
+    assert_eq!(m.homepage.as_deref(), Some("https://github.com/rack/rack"));
+}
+
+#[test]
+fn gemfile_lock_specs() {
+    // Written by Debian's bundler 2.3.15 (`bundle lock --local`), see PROVENANCE.md.
+    let got = names(&fs_with("/app/Gemfile.lock", "Gemfile.lock"));
+    assert_eq!(
+        got,
+        [
+            "mustermann@3.0.0 pkg:gem/mustermann@3.0.0",
+            "rack-test@2.0.2 pkg:gem/rack-test@2.0.2",
+            "rack@2.2.22 pkg:gem/rack@2.2.22",
+            "rake@13.0.6 pkg:gem/rake@13.0.6",
+            "ruby2_keywords@0.0.5 pkg:gem/ruby2_keywords@0.0.5",
+        ],
+        "dependency lines (`rack (>= 1.3)`) and DEPENDENCIES are not packages"
+    );
+}
+
+#[test]
+fn dotnet_deps_json_project_and_packages() {
+    // The deps.json the .NET SDK wrote for Python.Runtime, shipped in the pythonnet 3.2.1 wheel.
+    let fs = fs_with(
+        "/app/pythonnet/runtime/Python.Runtime.deps.json",
+        "Python.Runtime.deps.json",
+    );
+    let got = names(&fs);
+    assert_eq!(got.len(), 10, "{got:?}");
+    assert!(got.contains(&"Python.Runtime@3.2.1 pkg:nuget/Python.Runtime@3.2.1".to_string()));
+    assert!(got.contains(&"System.Memory@4.6.3 pkg:nuget/System.Memory@4.6.3".to_string()));
+    let (pkgs, _) = run(&fs);
+    let csharp = pkgs.iter().find(|p| p.name == "Microsoft.CSharp").unwrap();
+    assert_eq!(csharp.version, "4.7.0");
+    let PackageMetadata::Nuget(m) = &csharp.metadata else {
+        panic!()
+    };
+    assert_eq!(m.path.as_deref(), Some("microsoft.csharp/4.7.0"));
+    assert!(m.sha512.as_deref().unwrap().starts_with("sha512-"));
+}
+
+#[test]
+fn composer_lock_packages_and_dev() {
+    // Written by Debian's composer 2.5.5, see PROVENANCE.md; psr/log is in `packages-dev`.
+    let got = names(&fs_with("/var/www/composer.lock", "composer.lock"));
+    assert_eq!(
+        got,
+        [
+            "psr/container@1.1.2 pkg:composer/psr/container@1.1.2",
+            "psr/log@1.1.4 pkg:composer/psr/log@1.1.4",
+            "symfony/console@v5.4.53 pkg:composer/symfony/console@v5.4.53",
+            "symfony/string@v5.4.53 pkg:composer/symfony/string@v5.4.53",
+        ]
+    );
+}
+
+fn check_installed_json(body: Vec<u8>) {
+    let mut fs = MemFs::new();
+    fs.add_file("/var/www/vendor/composer/installed.json", body);
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut got: Vec<_> = pkgs
+        .iter()
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "psr/container@1.1.2",
+            "psr/log@1.1.4",
+            "symfony/console@v5.4.53",
+            "symfony/string@v5.4.53"
+        ]
+    );
+    let p = pkgs.iter().find(|p| p.name == "psr/log").unwrap();
+    assert_eq!(p.licenses, vec!["MIT".to_string()]);
+}
+
+#[test]
+fn composer_installed_json_v2_object() {
+    // Real: `vendor/composer/installed.json` written by `composer install` (Composer 2 format).
+    check_installed_json(std::fs::read(fixture("composer-installed.json")).unwrap());
+}
+
+#[test]
+fn synthetic_composer_installed_json_v1_array() {
+    // Composer 1 wrote a bare array of packages; derived here from the real Composer 2 file
+    // (no Composer 1 is installable on this machine).
+    let v2: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("composer-installed.json")).unwrap())
+            .unwrap();
+    check_installed_json(serde_json::to_vec(&v2["packages"]).unwrap());
+}
+
+#[test]
+fn synthetic_malformed_json_manifests_are_warnings() {
+    let mut fs = MemFs::new();
+    fs.add_file("/a/x.deps.json", b"{\"libraries\": [1,2".to_vec());
+    fs.add_file("/b/composer.lock", b"[{\"name\": 1}".to_vec());
+    fs.add_file(
+        "/c/specifications/bad.gemspec",
+        b"Gem::Specification.new do |s| end".to_vec(),
+    );
+    let (pkgs, ctx) = run(&fs);
+    assert!(pkgs.is_empty());
+    assert_eq!(ctx.warnings.len(), 3, "{:?}", ctx.warnings);
+}

@@ -1,0 +1,221 @@
+//! Local sources against the real corpus archives: docker-archive, oci-archive, oci-dir, dir.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on bad fixtures"
+)]
+
+use std::path::{Path, PathBuf};
+
+use anchorage_image::{AcquireError, AcquireOptions, acquire_blocking};
+use sha2::{Digest as _, Sha256};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+}
+
+fn archives() -> PathBuf {
+    corpus().join("images/archives")
+}
+
+fn options(cache: &Path) -> AcquireOptions {
+    AcquireOptions {
+        cache_dir: cache.to_path_buf(),
+        use_docker_config: false,
+        ..AcquireOptions::default()
+    }
+}
+
+fn sha256_file(p: &Path) -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(std::fs::read(p).unwrap()))
+    )
+}
+
+const CONFIG_3_12: &str = "sha256:b8a92f8794f8c714411fd7899e34bb75ed34e5e67019a7dffcc4ca26fc7310d6";
+const DIFF_ID_3_12: &str =
+    "sha256:cb0f6ba9bb4c9e1d3efc7a4fff04c43011bb93afa19c6c82f5361784596080cb";
+
+#[test]
+fn docker_archive_alpine_3_12() {
+    let cache = tempfile::tempdir().unwrap();
+    let src = format!(
+        "docker-archive:{}",
+        archives().join("alpine-3.12.docker.tar").display()
+    );
+    let img = acquire_blocking(&src, &options(cache.path())).unwrap();
+    assert_eq!(img.scheme, "docker-archive");
+    assert_eq!(img.input, src);
+    assert_eq!(
+        img.reference.as_deref(),
+        Some("docker.io/corpus/alpine-3.12:latest")
+    );
+    assert_eq!(img.config_digest.as_ref().unwrap().to_string(), CONFIG_3_12);
+    assert_eq!(img.platform.to_string(), "linux/amd64");
+    assert_eq!(img.layers.len(), 1);
+    let layer = &img.layers[0];
+    assert_eq!(layer.digest.as_ref().unwrap().to_string(), DIFF_ID_3_12);
+    assert_eq!(layer.diff_id.as_ref().unwrap().to_string(), DIFF_ID_3_12);
+    assert_eq!(
+        layer.media_type,
+        "application/vnd.docker.image.rootfs.diff.tar"
+    );
+    assert_eq!(layer.size, 5_864_448);
+    assert!(layer.path.starts_with(cache.path()));
+    assert_eq!(sha256_file(&layer.path), DIFF_ID_3_12);
+    // the synthesized manifest's digest is the sha256 of the manifest JSON we report
+    let m = img.manifest_json.as_ref().unwrap();
+    assert_eq!(
+        img.manifest_digest.as_ref().unwrap().to_string(),
+        format!("sha256:{}", hex::encode(Sha256::digest(m.as_bytes())))
+    );
+    // a second acquisition gives the same answer (cache reuse)
+    let again = acquire_blocking(&src, &options(cache.path())).unwrap();
+    assert_eq!(again.manifest_digest, img.manifest_digest);
+}
+
+#[test]
+fn oci_archive_alpine_3_12_and_selectors() {
+    let cache = tempfile::tempdir().unwrap();
+    let path = archives().join("alpine-3.12.oci.tar");
+    let img = acquire_blocking(
+        &format!("oci-archive:{}", path.display()),
+        &options(cache.path()),
+    )
+    .unwrap();
+    assert_eq!(img.scheme, "oci-archive");
+    assert_eq!(
+        img.manifest_digest.as_ref().unwrap().to_string(),
+        "sha256:fdad40378ddd4a3595e347160647309e95615ad23a1db68075f396cfe1155327"
+    );
+    // same config as the docker-archive of the same image
+    assert_eq!(img.config_digest.as_ref().unwrap().to_string(), CONFIG_3_12);
+    assert_eq!(img.reference.as_deref(), Some("corpus/alpine-3.12:latest"));
+    assert_eq!(img.layers.len(), 1);
+    let layer = &img.layers[0];
+    let blob = "sha256:58cd1ebaba8a20b68d34e5483c8e40203eac74d0036fdde86dc3f809d99da64b";
+    assert_eq!(layer.digest.as_ref().unwrap().to_string(), blob);
+    assert_eq!(layer.diff_id.as_ref().unwrap().to_string(), DIFF_ID_3_12);
+    assert_eq!(
+        layer.media_type,
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    assert_eq!(sha256_file(&layer.path), blob);
+
+    let by_tag = acquire_blocking(
+        &format!("oci-archive:{}:latest", path.display()),
+        &options(cache.path()),
+    )
+    .unwrap();
+    assert_eq!(by_tag.manifest_digest, img.manifest_digest);
+    let by_digest = acquire_blocking(
+        &format!(
+            "oci-archive:{}@{}",
+            path.display(),
+            img.manifest_digest.as_ref().unwrap()
+        ),
+        &options(cache.path()),
+    )
+    .unwrap();
+    assert_eq!(by_digest.layers, img.layers);
+    let err = acquire_blocking(
+        &format!("oci-archive:{}:nope", path.display()),
+        &options(cache.path()),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("nope") && msg.contains("corpus/alpine-3.12:latest"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn oci_dir_from_the_unpacked_archive() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = std::fs::File::open(archives().join("alpine-3.12.oci.tar")).unwrap();
+    tar::Archive::new(f).unpack(dir.path()).unwrap();
+    let img = acquire_blocking(
+        &format!("oci-dir:{}", dir.path().display()),
+        &options(cache.path()),
+    )
+    .unwrap();
+    assert_eq!(img.scheme, "oci-dir");
+    assert_eq!(img.config_digest.as_ref().unwrap().to_string(), CONFIG_3_12);
+    // the layer was copied (verified) into the cache
+    assert!(img.layers[0].path.starts_with(cache.path()));
+
+    // tamper with the layer blob: verification fails, nothing is cached
+    let cache2 = tempfile::tempdir().unwrap();
+    let blob = dir
+        .path()
+        .join("blobs/sha256/58cd1ebaba8a20b68d34e5483c8e40203eac74d0036fdde86dc3f809d99da64b");
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let last = bytes.len() - 10;
+    bytes[last] ^= 0xff;
+    std::fs::write(&blob, &bytes).unwrap();
+    let err = acquire_blocking(
+        &format!("oci-dir:{}", dir.path().display()),
+        &options(cache2.path()),
+    )
+    .unwrap_err();
+    assert!(matches!(err, AcquireError::Blob { .. }), "{err}");
+    assert!(err.to_string().contains("58cd1eba"), "{err}");
+    assert!(
+        !cache2
+            .path()
+            .join("sha256/58cd1ebaba8a20b68d34e5483c8e40203eac74d0036fdde86dc3f809d99da64b")
+            .exists()
+    );
+}
+
+#[test]
+fn dir_source_is_the_root() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = corpus().join("images/alpine-3.20");
+    let img = acquire_blocking(&format!("dir:{}", root.display()), &options(cache.path())).unwrap();
+    assert_eq!(img.scheme, "dir");
+    assert!(img.layers.is_empty());
+    assert_eq!(img.root_dir.as_deref(), Some(root.as_path()));
+    assert!(acquire_blocking("dir:/nonexistent/anchorage", &options(cache.path())).is_err());
+}
+
+#[test]
+fn synthetic_oci_archive_with_a_lying_blob_name_is_rejected() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tar_path = dir.path().join("bad.oci.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&tar_path).unwrap());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    let fake = "sha256:".to_string() + &"ab".repeat(32);
+    add(
+        &format!("blobs/sha256/{}", "ab".repeat(32)),
+        b"not what the name says",
+    );
+    add("index.json", format!(r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{fake}","size":22}}]}}"#).as_bytes());
+    b.finish().unwrap();
+    drop(b);
+    let err = acquire_blocking(
+        &format!("oci-archive:{}", tar_path.display()),
+        &options(cache.path()),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&fake) && msg.contains("verification"), "{msg}");
+}
+
+#[test]
+fn missing_archive_names_the_path() {
+    let cache = tempfile::tempdir().unwrap();
+    let err =
+        acquire_blocking("docker-archive:/nonexistent/x.tar", &options(cache.path())).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/x.tar"), "{err}");
+}

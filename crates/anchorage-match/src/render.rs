@@ -1,0 +1,443 @@
+//! Report outputs: table, JSON, SARIF 2.1.0, CycloneDX 1.6 (with `vulnerabilities`) and
+//! Anchore's vulnerability rows. Every output states when vulnerability data was unavailable.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use anchorage_types::Severity;
+use serde_json::{Value, json};
+
+use crate::model::{Coverage, CvssData, CvssScores, Finding, MatchReport};
+
+/// An output format of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Human table (like Grype's).
+    Table,
+    /// Native JSON: findings with evidence, coverage, warnings.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// CycloneDX 1.6 JSON with a `vulnerabilities` section.
+    CycloneDxJson,
+    /// Anchore's `GET images/{digest}/vuln/all` document.
+    AnchoreJson,
+}
+
+impl FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "table" => OutputFormat::Table,
+            "json" => OutputFormat::Json,
+            "sarif" => OutputFormat::Sarif,
+            "cyclonedx-json" | "cyclonedx" => OutputFormat::CycloneDxJson,
+            "anchore-json" => OutputFormat::AnchoreJson,
+            other => {
+                return Err(format!(
+                    "unknown output {other:?} (expected table, json, sarif, cyclonedx-json, anchore-json)"
+                ));
+            }
+        })
+    }
+}
+
+const UNAVAILABLE: &str = "vulnerability data unavailable";
+
+fn unavailable(report: &MatchReport) -> Option<String> {
+    match &report.coverage {
+        Coverage::Complete => None,
+        Coverage::Unavailable { groups } => {
+            Some(format!("{UNAVAILABLE} for {}", groups.join(", ")))
+        }
+    }
+}
+
+/// Render a report. `image` names the scanned source; `digest` is its manifest digest.
+pub fn render(
+    report: &MatchReport,
+    format: OutputFormat,
+    image: &str,
+    digest: Option<&str>,
+) -> Result<String, serde_json::Error> {
+    match format {
+        OutputFormat::Table => Ok(table(report)),
+        OutputFormat::Json => serde_json::to_string_pretty(&native(report, image, digest)),
+        OutputFormat::Sarif => serde_json::to_string_pretty(&sarif(report, image)),
+        OutputFormat::CycloneDxJson => {
+            serde_json::to_string_pretty(&cyclonedx(report, image, digest))
+        }
+        OutputFormat::AnchoreJson => serde_json::to_string_pretty(&json!({
+            "imageDigest": digest.unwrap_or("None"),
+            "vulnerability_type": "all",
+            "vulnerabilities": anchore_rows(&report.findings),
+            "vulnerability_data": coverage_value(report),
+        })),
+    }
+}
+
+fn coverage_value(report: &MatchReport) -> Value {
+    match &report.coverage {
+        Coverage::Complete => json!({"status": "complete"}),
+        Coverage::Unavailable { groups } => json!({
+            "status": "unavailable",
+            "groups": groups,
+            "message": unavailable(report),
+        }),
+    }
+}
+
+fn table(report: &MatchReport) -> String {
+    let mut out = String::new();
+    if let Some(msg) = unavailable(report) {
+        let _ = writeln!(out, "WARNING: {msg}: this is NOT a clean result");
+    }
+    if report.findings.is_empty() {
+        if report.coverage == Coverage::Complete {
+            out.push_str("No vulnerabilities found\n");
+        } else {
+            out.push_str("No findings from the data that was available\n");
+        }
+        return out;
+    }
+    let header = [
+        "NAME",
+        "INSTALLED",
+        "FIXED-IN",
+        "TYPE",
+        "VULNERABILITY",
+        "SEVERITY",
+    ];
+    let rows: Vec<[String; 6]> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let fixed = match &f.fix {
+                crate::FixState::Fixed(v) => v.join(", "),
+                crate::FixState::WontFix => "(won't fix)".to_string(),
+                _ => String::new(),
+            };
+            [
+                f.package.name.clone(),
+                f.package.version.clone(),
+                fixed,
+                f.package.package_type.as_str().to_string(),
+                f.vuln.clone(),
+                f.severity.as_str().to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                let _ = write!(s, "{c:<width$}  ", width = widths[i]);
+            }
+        }
+        s.push('\n');
+        s
+    };
+    out.push_str(&line(&header));
+    for r in &rows {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        out.push_str(&line(&cells));
+    }
+    out
+}
+
+fn native(report: &MatchReport, image: &str, digest: Option<&str>) -> Value {
+    json!({
+        "source": image,
+        "image_digest": digest,
+        "vulnerability_data": coverage_value(report),
+        "coverage": report.coverage,
+        "findings": report.findings,
+        "warnings": report.warnings,
+    })
+}
+
+fn scores_row(s: &Option<CvssScores>) -> Value {
+    match s {
+        Some(s) => json!({
+            "base_score": s.base_score,
+            "exploitability_score": s.exploitability_score,
+            "impact_score": s.impact_score,
+        }),
+        None => json!({"base_score": -1.0, "exploitability_score": -1.0, "impact_score": -1.0}),
+    }
+}
+
+fn cvss_rows(data: &[CvssData]) -> Value {
+    Value::Array(
+        data.iter()
+            .map(|d| {
+                json!({
+                    "id": d.id,
+                    "cvss_v2": scores_row(&d.cvss_v2),
+                    "cvss_v3": scores_row(&d.cvss_v3),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Anchore's vulnerability rows (§3.2): every key present, `"None"` for missing scalars.
+pub fn anchore_rows(findings: &[Finding]) -> Vec<Value> {
+    findings
+        .iter()
+        .map(|f| {
+            let cpe = f.package.cpe.clone().unwrap_or_else(|| "None".into());
+            json!({
+                "vuln": f.vuln,
+                "severity": f.severity.as_str(),
+                "url": if f.url.is_empty() { "None".to_string() } else { f.url.clone() },
+                "fix": f.fix_column(),
+                "package": format!("{}-{}", f.package.name, f.package.version),
+                "package_name": f.package.name,
+                "package_version": f.package.version,
+                "package_type": f.package.package_type.as_str(),
+                "package_cpe": "None",
+                "package_cpe23": cpe,
+                "package_path": f.package.path,
+                "feed": f.feed,
+                "feed_group": f.feed_group,
+                "will_not_fix": f.will_not_fix(),
+                "nvd_data": cvss_rows(&f.nvd_data),
+                "vendor_data": cvss_rows(&f.vendor_data),
+            })
+        })
+        .collect()
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        _ => "note",
+    }
+}
+
+fn best_score(f: &Finding) -> Option<f64> {
+    f.vendor_data
+        .iter()
+        .chain(f.nvd_data.iter())
+        .filter_map(|d| {
+            d.cvss_v3
+                .as_ref()
+                .or(d.cvss_v4.as_ref())
+                .or(d.cvss_v2.as_ref())
+        })
+        .map(|s| s.base_score)
+        .reduce(f64::max)
+}
+
+fn sarif(report: &MatchReport, image: &str) -> Value {
+    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
+    let mut results = Vec::new();
+    for f in &report.findings {
+        let fallback = match f.severity {
+            Severity::Critical => 9.5,
+            Severity::High => 8.0,
+            Severity::Medium => 5.5,
+            Severity::Low => 2.0,
+            _ => 0.0,
+        };
+        let score = best_score(f).unwrap_or(fallback);
+        rules.entry(f.vuln.clone()).or_insert_with(|| {
+            json!({
+                "id": f.vuln,
+                "name": f.vuln,
+                "shortDescription": {"text": format!("{} ({})", f.vuln, f.severity.as_str())},
+                "helpUri": f.url,
+                "properties": {
+                    "security-severity": format!("{score:.1}"),
+                    "tags": ["security", "vulnerability"],
+                },
+            })
+        });
+        let uri = if f.package.path == "pkgdb" {
+            image.to_string()
+        } else {
+            f.package.path.trim_start_matches('/').to_string()
+        };
+        let fix = match &f.fix {
+            crate::FixState::Fixed(v) => format!("fixed in {}", v.join(", ")),
+            crate::FixState::WontFix => "the vendor will not fix".into(),
+            _ => "no fix available".into(),
+        };
+        results.push(json!({
+            "ruleId": f.vuln,
+            "level": sarif_level(f.severity),
+            "message": {"text": format!(
+                "{} {} {} is affected by {} ({}); {fix}",
+                f.package.package_type.as_str(), f.package.name, f.package.version, f.vuln, f.severity.as_str()
+            )},
+            "locations": [{
+                "physicalLocation": {"artifactLocation": {"uri": uri}},
+                "logicalLocations": [{"name": format!("{}@{}", f.package.name, f.package.version), "kind": "package"}],
+            }],
+            "partialFingerprints": {"anchorage/v1": format!("{}:{}:{}:{}", f.vuln, f.package.name, f.package.version, f.package.path)},
+        }));
+    }
+    let mut notifications = Vec::new();
+    if let Some(msg) = unavailable(report) {
+        notifications.push(json!({"level": "error", "message": {"text": msg}}));
+    }
+    for w in &report.warnings {
+        notifications.push(json!({"level": "warning", "message": {"text": w}}));
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "anchorage",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            }},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
+            "properties": {"vulnerability_data": coverage_value(report)},
+            "results": results,
+        }]
+    })
+}
+
+fn cdx_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+        Severity::Negligible => "info",
+        Severity::Unknown => "unknown",
+    }
+}
+
+fn cdx_ratings(source: &str, d: &CvssData) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (s, method) in [
+        (&d.cvss_v4, "CVSSv4"),
+        (&d.cvss_v3, "CVSSv31"),
+        (&d.cvss_v2, "CVSSv2"),
+    ] {
+        if let Some(s) = s {
+            let method = if method == "CVSSv31"
+                && s.vector
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("CVSS:3.0"))
+            {
+                "CVSSv3"
+            } else {
+                method
+            };
+            let mut r = json!({
+                "source": {"name": source},
+                "score": s.base_score,
+                "method": method,
+            });
+            if let Some(v) = &s.vector {
+                r["vector"] = json!(v);
+            }
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn cyclonedx(report: &MatchReport, image: &str, digest: Option<&str>) -> Value {
+    let mut components: BTreeMap<String, Value> = BTreeMap::new();
+    let mut vulns = Vec::new();
+    for f in &report.findings {
+        let bom_ref = if f.package.id.is_empty() {
+            format!("{}@{}", f.package.name, f.package.version)
+        } else {
+            f.package.id.clone()
+        };
+        components.entry(bom_ref.clone()).or_insert_with(|| {
+            let mut c = json!({
+                "type": "library",
+                "bom-ref": bom_ref,
+                "name": f.package.name,
+                "version": f.package.version,
+            });
+            if !f.package.purl.is_empty() {
+                c["purl"] = json!(f.package.purl);
+            }
+            c
+        });
+        let mut ratings = vec![json!({
+            "source": {"name": f.feed_group},
+            "severity": cdx_severity(f.severity),
+            "method": "other",
+        })];
+        for d in &f.vendor_data {
+            ratings.extend(cdx_ratings(&f.feed, d));
+        }
+        for d in &f.nvd_data {
+            ratings.extend(cdx_ratings("NVD", d));
+        }
+        let mut v = json!({
+            "bom-ref": format!("{}:{}", f.vuln, bom_ref),
+            "id": f.vuln,
+            "source": {"name": f.feed, "url": f.url},
+            "ratings": ratings,
+            "affects": [{"ref": bom_ref, "versions": [{"version": f.package.version, "status": "affected"}]}],
+            "properties": [
+                {"name": "anchorage:feed_group", "value": f.feed_group},
+                {"name": "anchorage:will_not_fix", "value": f.will_not_fix().to_string()},
+            ],
+        });
+        if !f.aliases.is_empty() {
+            v["references"] = Value::Array(
+                f.aliases
+                    .iter()
+                    .map(|a| json!({"id": a, "source": {"name": f.feed}}))
+                    .collect(),
+            );
+        }
+        if let crate::FixState::Fixed(versions) = &f.fix {
+            v["recommendation"] = json!(format!(
+                "Upgrade {} to {}",
+                f.package.name,
+                versions.join(" or ")
+            ));
+        }
+        if let Some(p) = f.published {
+            v["published"] = json!(p.to_rfc3339());
+        }
+        vulns.push(v);
+    }
+    let mut properties = vec![json!({
+        "name": "anchorage:vulnerability_data",
+        "value": unavailable(report).unwrap_or_else(|| "complete".into()),
+    })];
+    if let Some(d) = digest {
+        properties.push(json!({"name": "anchorage:image_digest", "value": d}));
+    }
+    json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "metadata": {
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "tools": {"components": [{"type": "application", "name": "anchorage", "version": env!("CARGO_PKG_VERSION")}]},
+            "component": {"type": "container", "bom-ref": "image", "name": image},
+            "properties": properties,
+        },
+        "components": components.into_values().collect::<Vec<_>>(),
+        "vulnerabilities": vulns,
+    })
+}

@@ -1,0 +1,100 @@
+//! The same gates over packages found by Anchorage's own OS catalogers (run on a `MemFs`
+//! loaded with the corpus package databases), cross-checked with Syft's catalog.
+
+use anchorage_catalog::{CatalogOptions, catalog_os_packages};
+use anchorage_image::MemFs;
+use anchorage_policy::Action;
+use anchorage_types::PackageType;
+use serde_json::json;
+
+use crate::support::{Scenario, bundle_with, corpus, rule};
+
+fn cataloged(image: &str, files: &[&str]) -> Scenario {
+    let mut fs = MemFs::new();
+    for f in files {
+        let bytes = std::fs::read(corpus().join("images").join(image).join(f)).unwrap();
+        fs.add_file(&format!("/{f}"), bytes);
+    }
+    let (packages, ctx) = catalog_os_packages(&fs, &CatalogOptions::default());
+    let mut sc = if image.starts_with("alpine") {
+        Scenario::alpine()
+    } else {
+        Scenario::bookworm_app()
+    };
+    sc.analysis.packages = packages;
+    sc.analysis.distro = ctx.distro;
+    sc
+}
+
+#[test]
+fn cataloged_bookworm_packages_drive_package_gates() {
+    let sc = cataloged(
+        "debian-bookworm",
+        &["etc/os-release", "var/lib/dpkg/status"],
+    );
+    assert_eq!(sc.analysis.distro.id, "debian");
+    let dpkg = sc
+        .analysis
+        .packages
+        .iter()
+        .filter(|p| p.package_type == PackageType::Dpkg)
+        .count();
+    assert_eq!(dpkg, 88, "corpus README: 88 packages in debian-bookworm");
+    assert_eq!(
+        sc.fire("packages", "blacklist", &[("name", "apt")])
+            .rows
+            .len(),
+        1
+    );
+    assert!(
+        sc.fire(
+            "packages",
+            "required_package",
+            &[
+                ("name", "bash"),
+                ("version", "5.0"),
+                ("version_match_type", "minimum")
+            ]
+        )
+        .rows
+        .is_empty()
+    );
+    assert_eq!(
+        sc.fire("packages", "required_package", &[("name", "python3")])
+            .rows
+            .len(),
+        1
+    );
+    let e = sc.fire(
+        "metadata",
+        "attribute",
+        &[
+            ("attribute", "distro_version"),
+            ("check", "="),
+            ("value", "12"),
+        ],
+    );
+    assert_eq!(e.rows.len(), 1);
+}
+
+#[test]
+fn cataloged_alpine_licenses_match_syft() {
+    let syft = Scenario::alpine();
+    let sc = cataloged("alpine-3.20", &["etc/os-release", "lib/apk/db/installed"]);
+    assert_eq!(sc.analysis.packages.len(), 14);
+    for lic in ["GPL-2.0-only", "MIT", "Zlib"] {
+        let ours = sc.fire("licenses", "blacklist_exact_match", &[("licenses", lic)]);
+        let theirs = syft.fire("licenses", "blacklist_exact_match", &[("licenses", lic)]);
+        assert_eq!(ours.rows.len(), theirs.rows.len(), "{lic}");
+        assert_eq!(
+            ours.rows.first().map(|r| &r.check_output),
+            theirs.rows.first().map(|r| &r.check_output),
+            "{lic}"
+        );
+    }
+    let e = sc.eval(&bundle_with(
+        rule("packages", "blacklist", "STOP", &[("name", "musl")]),
+        json!([]),
+    ));
+    assert_eq!(e.final_action, Action::Stop);
+}

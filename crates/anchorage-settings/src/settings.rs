@@ -1,0 +1,277 @@
+//! [`Settings`]: the config files merged (project over user), and their conversion into
+//! [`AcquireOptions`] under CLI/env overrides.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anchorage_image::{AcquireOptions, Limits, RegistryCredential};
+use anchorage_types::Platform;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::env::{ANCHORAGE_CONFIG, PROJECT_FILE};
+use crate::error::SettingsError;
+use crate::file::{Layer, read_layer};
+
+/// Credentials and transport for one registry (`[[registries]]`).
+#[derive(Clone)]
+pub struct RegistrySettings {
+    /// Registry `HOST[:PORT]`.
+    pub host: String,
+    /// User name, when credentials are configured.
+    pub username: Option<String>,
+    /// Password or token (from `password`, `password_env` or `password_file`).
+    pub password: Option<SecretString>,
+    /// Plain HTTP or unverified TLS allowed (`insecure = true` or `tls_verify = false`).
+    pub insecure: bool,
+}
+
+impl std::fmt::Debug for RegistrySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrySettings")
+            .field("host", &self.host)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("insecure", &self.insecure)
+            .finish()
+    }
+}
+
+/// The `[limits]` section: each key unset means the built-in default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// [`Limits::max_layer_decompressed_bytes`].
+    pub max_layer_decompressed_bytes: Option<u64>,
+    /// [`Limits::max_total_decompressed_bytes`].
+    pub max_total_decompressed_bytes: Option<u64>,
+    /// [`Limits::max_entries`].
+    pub max_entries: Option<u64>,
+    /// [`Limits::max_file_size`].
+    pub max_file_size: Option<u64>,
+    /// [`Limits::max_path_len`].
+    pub max_path_len: Option<usize>,
+    /// [`Limits::max_pax_header_bytes`].
+    pub max_pax_header_bytes: Option<u64>,
+    /// [`Limits::max_layers`].
+    pub max_layers: Option<usize>,
+    /// [`AcquireOptions::max_blob_size`].
+    pub max_blob_size: Option<u64>,
+    /// [`AcquireOptions::max_manifest_size`].
+    pub max_manifest_size: Option<u64>,
+}
+
+impl LimitSettings {
+    /// Each key from `self`, else from `lower`.
+    fn combine(self, lower: Self) -> Self {
+        Self {
+            max_layer_decompressed_bytes: self
+                .max_layer_decompressed_bytes
+                .or(lower.max_layer_decompressed_bytes),
+            max_total_decompressed_bytes: self
+                .max_total_decompressed_bytes
+                .or(lower.max_total_decompressed_bytes),
+            max_entries: self.max_entries.or(lower.max_entries),
+            max_file_size: self.max_file_size.or(lower.max_file_size),
+            max_path_len: self.max_path_len.or(lower.max_path_len),
+            max_pax_header_bytes: self.max_pax_header_bytes.or(lower.max_pax_header_bytes),
+            max_layers: self.max_layers.or(lower.max_layers),
+            max_blob_size: self.max_blob_size.or(lower.max_blob_size),
+            max_manifest_size: self.max_manifest_size.or(lower.max_manifest_size),
+        }
+    }
+}
+
+/// Settings from the config files (project over user), before CLI/env overrides.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The files that were read, highest precedence first.
+    pub files: Vec<PathBuf>,
+    /// Blob cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// Data directory of the local stores.
+    pub data_dir: Option<PathBuf>,
+    /// Platform to pick from an index.
+    pub platform: Option<Platform>,
+    /// Whether to read the Docker config file (default yes).
+    pub docker_config: Option<bool>,
+    /// `insecure_registries` of all files (higher precedence first).
+    pub insecure_registries: Vec<String>,
+    /// `[[registries]]` of all files; for one host the first entry wins.
+    pub registries: Vec<RegistrySettings>,
+    /// `[limits]`.
+    pub limits: LimitSettings,
+}
+
+/// Values from the command line (or its environment fallbacks), which win over the files.
+#[derive(Debug, Clone, Default)]
+pub struct AcquireOverrides {
+    /// Blob cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// Platform to pick from an index.
+    pub platform: Option<Platform>,
+    /// More `HOST[:PORT]`s allowed plain HTTP or unverified TLS (added to the files' list).
+    pub insecure_registries: Vec<String>,
+    /// Credentials that win over `[[registries]]` and the Docker config.
+    pub credentials: Vec<RegistryCredential>,
+    /// Do not read the Docker config file, whatever the files say.
+    pub no_docker_config: bool,
+}
+
+/// Which config files to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigPaths {
+    /// `--config` or `$ANCHORAGE_CONFIG`: when set, the only file read, and it must exist.
+    pub explicit: Option<PathBuf>,
+    /// `./anchorage.toml` (read when present).
+    pub project: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME/anchorage/config.toml`, else `~/.config/anchorage/config.toml` (read
+    /// when present).
+    pub user: Option<PathBuf>,
+}
+
+impl ConfigPaths {
+    /// The paths for this process: `explicit`, else `$ANCHORAGE_CONFIG`; the project file in
+    /// the current directory; the user file under `$XDG_CONFIG_HOME` or `$HOME/.config`.
+    pub fn from_env(explicit: Option<&Path>) -> Self {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let explicit = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| var(ANCHORAGE_CONFIG).map(PathBuf::from));
+        let user = var("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config")))
+            .map(|d| d.join("anchorage").join("config.toml"));
+        Self {
+            explicit,
+            project: Some(PathBuf::from(PROJECT_FILE)),
+            user,
+        }
+    }
+}
+
+/// Loads the settings of this process (see [`ConfigPaths::from_env`]); `password_env` values
+/// come from the process environment.
+pub fn load(explicit_path: Option<&Path>) -> Result<Settings, SettingsError> {
+    load_with(&ConfigPaths::from_env(explicit_path), &|k| {
+        std::env::var_os(k)
+    })
+}
+
+/// Loads settings from `paths`, looking `password_env` variables up with `env`.
+pub fn load_with(
+    paths: &ConfigPaths,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Settings, SettingsError> {
+    let mut layers: Vec<(PathBuf, Layer)> = Vec::new();
+    if let Some(p) = &paths.explicit {
+        layers.push((p.clone(), read_layer(p, env)?));
+    } else {
+        for p in [&paths.project, &paths.user].into_iter().flatten() {
+            // A missing project or user file is normal; a directory or unreadable file is not.
+            if std::fs::symlink_metadata(p).is_ok() {
+                layers.push((p.clone(), read_layer(p, env)?));
+            }
+        }
+    }
+    let mut settings = Settings::default();
+    // Highest precedence first: a value already set is kept; lists are concatenated.
+    for (path, layer) in layers {
+        settings.files.push(path);
+        settings.cache_dir = settings.cache_dir.or(layer.cache_dir);
+        settings.data_dir = settings.data_dir.or(layer.data_dir);
+        settings.platform = settings.platform.or(layer.platform);
+        settings.docker_config = settings.docker_config.or(layer.docker_config);
+        settings
+            .insecure_registries
+            .extend(layer.insecure_registries);
+        settings.registries.extend(layer.registries);
+        settings.limits = std::mem::take(&mut settings.limits).combine(layer.limits);
+    }
+    Ok(settings)
+}
+
+impl Settings {
+    /// The acquisition options: `overrides` first, then these settings, then the defaults.
+    /// Insecure registries are the union of the overrides, `insecure_registries` and the
+    /// `[[registries]]` marked insecure; credentials are the overrides' then the files' (the
+    /// first for a host wins), then the Docker config unless disabled.
+    pub fn acquire_options(&self, overrides: &AcquireOverrides) -> AcquireOptions {
+        let defaults = AcquireOptions::default();
+        let mut insecure: Vec<String> = Vec::new();
+        let candidates = overrides
+            .insecure_registries
+            .iter()
+            .chain(&self.insecure_registries)
+            .cloned()
+            .chain(
+                self.registries
+                    .iter()
+                    .filter(|r| r.insecure)
+                    .map(|r| r.host.clone()),
+            );
+        for host in candidates {
+            if !insecure.contains(&host) {
+                insecure.push(host);
+            }
+        }
+        let mut credentials = overrides.credentials.clone();
+        for r in &self.registries {
+            if let (Some(username), Some(password)) = (&r.username, &r.password)
+                && !credentials.iter().any(|c| c.registry == r.host)
+            {
+                credentials.push(RegistryCredential {
+                    registry: r.host.clone(),
+                    username: username.clone(),
+                    password: password.clone(),
+                });
+            }
+        }
+        AcquireOptions {
+            cache_dir: overrides
+                .cache_dir
+                .clone()
+                .or_else(|| self.cache_dir.clone())
+                .unwrap_or(defaults.cache_dir.clone()),
+            platform: overrides.platform.clone().or_else(|| self.platform.clone()),
+            insecure_registries: insecure,
+            credentials,
+            use_docker_config: !overrides.no_docker_config && self.docker_config.unwrap_or(true),
+            max_blob_size: self.limits.max_blob_size.unwrap_or(defaults.max_blob_size),
+            max_manifest_size: self
+                .limits
+                .max_manifest_size
+                .unwrap_or(defaults.max_manifest_size),
+            ..defaults
+        }
+    }
+
+    /// Squash limits: `[limits]` keys over [`Limits::default`].
+    pub fn squash_limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        let l = &self.limits;
+        let set = |target: &mut u64, v: Option<u64>| {
+            if let Some(v) = v {
+                *target = v;
+            }
+        };
+        set(
+            &mut limits.max_layer_decompressed_bytes,
+            l.max_layer_decompressed_bytes,
+        );
+        set(
+            &mut limits.max_total_decompressed_bytes,
+            l.max_total_decompressed_bytes,
+        );
+        set(&mut limits.max_entries, l.max_entries);
+        set(&mut limits.max_file_size, l.max_file_size);
+        set(&mut limits.max_pax_header_bytes, l.max_pax_header_bytes);
+        if let Some(v) = l.max_path_len {
+            limits.max_path_len = v;
+        }
+        if let Some(v) = l.max_layers {
+            limits.max_layers = v;
+        }
+        limits
+    }
+}

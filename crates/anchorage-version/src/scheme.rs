@@ -1,0 +1,122 @@
+//! Version schemes and the mapping from OSV ecosystem names.
+
+use std::fmt;
+
+/// A version ordering. Each variant follows one ecosystem tool exactly (see the module docs of
+/// each implementation for the reference tool and any known deviation).
+///
+/// | variant | ecosystems (OSV names) | reference |
+/// |---|---|---|
+/// | `Dpkg` | Debian, Ubuntu | `dpkg --compare-versions` |
+/// | `Rpm` | Red Hat, Rocky Linux, AlmaLinux, SUSE, openSUSE, Photon OS, Azure Linux, Mageia, openEuler | `rpmvercmp` (rpm 4.18) |
+/// | `Apk` | Alpine, Wolfi, Chainguard, MinimOS | `apk version -t` (apk-tools 2.14) |
+/// | `Pep440` | PyPI | Python `packaging.version` |
+/// | `Semver` | crates.io, Pub, Hex, SwiftURL, Bitnami | SemVer 2.0.0 precedence (build ignored) |
+/// | `Npm` | npm | node `semver` (strict, `v` prefix allowed) |
+/// | `Go` | Go | `golang.org/x/mod/semver` (`v` optional, `+incompatible` ignored) |
+/// | `Maven` | Maven | Maven `ComparableVersion` |
+/// | `RubyGems` | RubyGems | `Gem::Version` |
+/// | `NuGet` | NuGet | `NuGetVersion` with the default comparer |
+/// | `Composer` | Packagist | Composer `VersionParser::normalize` + PHP `version_compare` |
+/// | `Generic` | anything else | natural ordering of digit and letter runs (best effort) |
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// Debian package versions (`[epoch:]upstream[-revision]`).
+    Dpkg,
+    /// RPM `[epoch:]version[-release]`.
+    Rpm,
+    /// Alpine apk versions.
+    Apk,
+    /// Python PEP 440.
+    Pep440,
+    /// Plain SemVer 2.0.0 (crates.io and others).
+    Semver,
+    /// node-semver as used by npm.
+    Npm,
+    /// Go module versions, including pseudo-versions and `+incompatible`.
+    Go,
+    /// Maven `ComparableVersion`.
+    Maven,
+    /// RubyGems `Gem::Version`.
+    RubyGems,
+    /// NuGet versions (SemVer 2 with up to four numeric parts, case-insensitive labels).
+    NuGet,
+    /// Composer (Packagist) versions.
+    Composer,
+    /// Unknown ecosystems: best-effort natural ordering.
+    Generic,
+}
+
+impl Scheme {
+    /// Every scheme, for tests and tooling.
+    pub const ALL: [Scheme; 12] = [
+        Scheme::Dpkg,
+        Scheme::Rpm,
+        Scheme::Apk,
+        Scheme::Pep440,
+        Scheme::Semver,
+        Scheme::Npm,
+        Scheme::Go,
+        Scheme::Maven,
+        Scheme::RubyGems,
+        Scheme::NuGet,
+        Scheme::Composer,
+        Scheme::Generic,
+    ];
+
+    /// The scheme used by an OSV ecosystem name such as `Debian:12`, `Alpine:v3.20`, `PyPI`.
+    /// The part after the first `:` (release) is ignored; matching is case-insensitive.
+    /// Unknown ecosystems get [`Scheme::Generic`].
+    pub fn for_ecosystem(osv_ecosystem: &str) -> Scheme {
+        let base = osv_ecosystem
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match base.as_str() {
+            "debian" | "ubuntu" => Scheme::Dpkg,
+            "alpine" | "wolfi" | "chainguard" | "minimos" => Scheme::Apk,
+            "red hat" | "redhat" | "rhel" | "rocky" | "rocky linux" | "almalinux" | "alma"
+            | "suse" | "opensuse" | "photon os" | "azure linux" | "mariner" | "mageia"
+            | "openeuler" | "centos" | "fedora" | "oracle" | "oracle linux" | "amazon"
+            | "amazon linux" => Scheme::Rpm,
+            "pypi" => Scheme::Pep440,
+            "npm" => Scheme::Npm,
+            "go" => Scheme::Go,
+            "crates.io" | "pub" | "hex" | "swifturl" | "bitnami" => Scheme::Semver,
+            "maven" => Scheme::Maven,
+            "rubygems" => Scheme::RubyGems,
+            "nuget" => Scheme::NuGet,
+            "packagist" => Scheme::Composer,
+            _ => Scheme::Generic,
+        }
+    }
+
+    /// Short lower-case name used in errors and serialized data.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Dpkg => "dpkg",
+            Scheme::Rpm => "rpm",
+            Scheme::Apk => "apk",
+            Scheme::Pep440 => "pep440",
+            Scheme::Semver => "semver",
+            Scheme::Npm => "npm",
+            Scheme::Go => "go",
+            Scheme::Maven => "maven",
+            Scheme::RubyGems => "rubygems",
+            Scheme::NuGet => "nuget",
+            Scheme::Composer => "composer",
+            Scheme::Generic => "generic",
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

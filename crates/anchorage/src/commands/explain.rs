@@ -1,0 +1,69 @@
+//! `anchorage explain VULN-ID SRC`: why a package of an image matched a vulnerability, or why
+//! none did (version outside the range, record for another release, withdrawn, ...).
+
+use std::process::ExitCode;
+
+use super::scan::{SourceArgs, load_analysis, open_store};
+
+/// Arguments of `anchorage explain`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Vulnerability id (CVE, GHSA, PYSEC, DSA, ...); aliases are followed.
+    pub(crate) vuln_id: String,
+    /// Image source (or an analysis file with `--from-analysis`).
+    pub(crate) source: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Image and store options.
+    #[command(flatten)]
+    pub(crate) common: SourceArgs,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let analysis = load_analysis(&args.source, &args.common)?;
+    let mut store = open_store(&args.common)?;
+    let snapshot = store.snapshot()?;
+    let e = anchorage_match::explain(&analysis, &snapshot, &args.vuln_id)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&e)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if e.records.is_empty() {
+        println!(
+            "{}: no record in the vulnerability store names this id",
+            e.vuln_id
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{}: {} record(s): {}",
+        e.vuln_id,
+        e.records.len(),
+        e.records.join(", ")
+    );
+    for l in &e.lines {
+        let mark = if l.matched { "MATCH" } else { "no" };
+        let what = match (&l.package, &l.affected) {
+            (Some(p), Some(a)) => format!(" {p} vs {a}:"),
+            (None, Some(a)) => format!(" {a}:"),
+            _ => String::new(),
+        };
+        println!("  [{mark}] {} ({}){what} {}", l.record_id, l.feed, l.reason);
+    }
+    if e.findings.is_empty() {
+        println!("result: the image is not affected by {}", e.vuln_id);
+    } else {
+        for f in &e.findings {
+            println!(
+                "result: {} {} is affected by {} ({}), fix: {}",
+                f.package.name,
+                f.package.version,
+                f.vuln,
+                f.severity.as_str(),
+                f.fix_column()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,62 @@
+//! `anchorage sbom SRC -o FORMAT [--file F]`: analyze an image and write its SBOM.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anchorage_engine::analyze;
+use anchorage_sbom::SbomFormat;
+use anyhow::Context as _;
+
+/// Arguments of `anchorage sbom`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Image source: `registry:REF`, `docker-archive:PATH`, `oci-archive:PATH`, `oci-dir:PATH`,
+    /// `dir:PATH`, or a bare reference.
+    pub(crate) source: String,
+    /// Output format: `json` (native analysis), `cyclonedx-json`, `spdx-json` or `table`.
+    #[arg(short = 'o', long = "output", default_value = "table", value_parser = parse_format)]
+    pub(crate) output: SbomFormat,
+    /// Write the SBOM to this file instead of stdout.
+    #[arg(long = "file", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    /// How to reach the image (platform, registries, credentials, cache, config file).
+    #[command(flatten)]
+    pub(crate) acquire: crate::acquire_args::AcquireArgs,
+}
+
+fn parse_format(s: &str) -> Result<SbomFormat, String> {
+    s.parse()
+        .map_err(|e: anchorage_sbom::SbomError| e.to_string())
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let settings = args.acquire.resolve(&args.source)?;
+    let analysis = analyze(&args.source, &settings)?;
+    for w in &analysis.warnings {
+        tracing::warn!(stage = %w.stage, path = w.path.as_deref().unwrap_or(""), "{}", w.message);
+    }
+    match &args.file {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            let written = anchorage_sbom::encode(&analysis, args.output, &mut out)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| out.flush().map_err(anyhow::Error::from));
+            if let Err(e) = written {
+                // Leave no truncated SBOM behind.
+                let _ = std::fs::remove_file(path);
+                return Err(e.context(format!("writing {}", path.display())));
+            }
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            anchorage_sbom::encode(&analysis, args.output, &mut out)
+                .context("writing the sbom to stdout")?;
+            out.flush().context("writing the sbom to stdout")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

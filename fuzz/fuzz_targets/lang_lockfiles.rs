@@ -1,0 +1,8 @@
+//! Language catalogers: `anchorage_catalog::lang_fuzzing::fuzz_lockfiles`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    anchorage_catalog::lang_fuzzing::fuzz_lockfiles(data);
+});

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Anchorage's tests need on a fresh Debian machine (idempotent; run as root).
+# Called by scripts/test.sh and .ci/run.
+set -euo pipefail
+
+# Debian packages the integration tests drive as real peers:
+#   docker-registry  - the real OCI registry the registry tests push to and pull from
+#   skopeo, umoci    - build and push real images from the corpus rootfs tarballs
+#   apache2-utils    - htpasswd (bcrypt) for the registry's basic auth
+#   openssl          - key and certificate for the registry's token auth
+#   rpm              - writes real rpm databases for the rpm cataloger tests
+#   db5.3-util       - db5.3_load writes real Berkeley DB rpm `Packages` files for the rpm tests
+#   time             - /usr/bin/time -v for benchmark memory numbers
+#   busybox, nginx-core, redis-tools, openjdk-17-jre-headless, libguava-java, libcommons-io-java,
+#   libatinject-jsr330-api-java, libcurl4, python3.11-minimal, nodejs
+#                    - real binaries and jars the binary-classifier and Java catalogers are tested on
+NEEDED=(docker-registry skopeo umoci apache2-utils openssl rpm db5.3-util time jq curl
+  busybox nginx-core redis-tools openjdk-17-jre-headless libguava-java libcommons-io-java
+  libatinject-jsr330-api-java libcurl4 python3.11-minimal nodejs)
+missing=()
+for p in "${NEEDED[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# cargo-nextest runs the test suite (installed on the project's machines; install if absent).
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  cargo install --locked cargo-nextest
+fi

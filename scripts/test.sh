@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command of README.md: set-up, formatting, lints, then every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked --doc
+# Last, so that its summary ("N tests run: N passed") closes the output.
+cargo nextest run --workspace --locked --no-fail-fast
