@@ -17,11 +17,13 @@ use std::path::{Path, PathBuf};
 use anchorage_types::Digest;
 use serde::Deserialize;
 
-use crate::acquire::{AcquireError, AcquireOptions, AcquiredImage, LayerBlob};
+use crate::acquired::{AcquiredImage, LayerBlob};
 use crate::cache::{BlobCache, sha256_digest};
-use crate::registry::manifest::{
+use crate::error::AcquireError;
+use crate::manifest::{
     DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_LAYER_TAR, DOCKER_MANIFEST, ImageConfigDoc,
 };
+use crate::options::AcquireOptions;
 
 /// Most small JSON members kept from pass one.
 const MAX_JSON_MEMBERS: usize = 256;

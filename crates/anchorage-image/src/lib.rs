@@ -4,6 +4,11 @@
 //! to [`FileEntry`] metadata, with contents readable on demand.
 
 mod acquire;
+// types shared by the sources (leaf modules)
+mod acquired;
+mod error;
+mod manifest;
+mod options;
 // sources, registry client and blob cache
 mod archive;
 mod cache;
@@ -18,13 +23,14 @@ mod layer;
 mod limits;
 mod squash;
 
-pub use acquire::{
-    AcquireError, AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE,
-    ProgressCallback, ProgressEvent, RegistryCredential, acquire, acquire_blocking,
-    default_cache_dir, list_tags, list_tags_blocking,
-};
-pub use acquire::{AcquiredImage, LayerBlob};
+pub use acquire::{acquire, acquire_blocking, list_tags, list_tags_blocking};
+pub use acquired::{AcquiredImage, LayerBlob};
 pub use cache::{BlobCache, CacheError};
+pub use error::AcquireError;
+pub use options::{
+    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE, ProgressCallback,
+    ProgressEvent, RegistryCredential, default_cache_dir,
+};
 pub use source::{LayoutSelector, Source, SourceError};
 
 pub use fs::{EntryKind, FileEntry, FsError, ImageFs, LayerRef, MAX_SYMLINK_HOPS, normalize_path};

@@ -12,12 +12,14 @@ use std::path::{Path, PathBuf};
 
 use anchorage_types::Digest;
 
-use crate::acquire::{AcquireError, AcquireOptions, AcquiredImage, LayerBlob};
+use crate::acquired::{AcquiredImage, LayerBlob};
 use crate::archive::clean_member;
 use crate::cache::{BlobCache, Verifier};
-use crate::registry::manifest::{
+use crate::error::AcquireError;
+use crate::manifest::{
     Descriptor, Document, ImageConfigDoc, ImageIndex, parse_document, select_platform,
 };
+use crate::options::AcquireOptions;
 use crate::source::LayoutSelector;
 
 /// The annotation naming a manifest in a layout's `index.json`.
@@ -196,7 +198,7 @@ impl Layout<'_> {
         &self,
         desc: Descriptor,
         manifest_bytes: Vec<u8>,
-        manifest: crate::registry::manifest::ImageManifest,
+        manifest: crate::manifest::ImageManifest,
         index_digest: Option<Digest>,
     ) -> Result<AcquiredImage, AcquireError> {
         let config_bytes = self.small(&manifest.config)?;

@@ -14,11 +14,12 @@ use tokio::sync::Mutex;
 
 use super::auth::{Challenge, parse_challenge};
 use super::docker_config::{self, DockerConfig, HelperLookup};
-use super::manifest::{Descriptor, MANIFEST_ACCEPT};
 use super::retry::{RetryPolicy, retry_after, retryable_error, retryable_status};
 use super::token::{TokenCache, TokenKey, TokenResponse};
-use crate::acquire::{AcquireError, AcquireOptions, ProgressEvent, RegistryCredential};
 use crate::cache::{BlobCache, CacheError, Verifier};
+use crate::error::AcquireError;
+use crate::manifest::{Descriptor, MANIFEST_ACCEPT};
+use crate::options::{AcquireOptions, ProgressEvent, RegistryCredential};
 
 /// How one registry host is reached.
 #[derive(Debug, Clone)]

@@ -23,7 +23,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::acquire::RegistryCredential;
+use crate::options::RegistryCredential;
 
 /// The largest helper answer read (a user name and a secret; real answers are < 8 KiB).
 const MAX_HELPER_OUTPUT: u64 = 1 << 20;

@@ -9,7 +9,6 @@
 mod auth;
 mod client;
 mod docker_config;
-pub(crate) mod manifest;
 mod pull;
 mod retry;
 mod token;

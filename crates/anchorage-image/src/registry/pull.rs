@@ -4,9 +4,10 @@ use anchorage_types::ImageReference;
 use reqwest::header::LINK;
 
 use super::client::RegistryClient;
-use super::manifest::{Document, ImageConfigDoc, parse_document, select_platform};
-use crate::acquire::{AcquireError, AcquiredImage, LayerBlob};
+use crate::acquired::{AcquiredImage, LayerBlob};
 use crate::cache::BlobCache;
+use crate::error::AcquireError;
+use crate::manifest::{Document, ImageConfigDoc, parse_document, select_platform};
 
 /// Most pages followed when listing tags.
 const MAX_TAG_PAGES: usize = 1000;

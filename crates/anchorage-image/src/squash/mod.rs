@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use error::SquashError;
 pub use tree::SquashedFs;
 
-use crate::acquire::AcquiredImage;
+use crate::acquired::AcquiredImage;
 use crate::dirfs::DirFs;
 use crate::fs::{ImageFs, LayerRef};
 use crate::layer::{Compression, LayerId};

@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::acquire::LayerBlob;
+use crate::acquired::LayerBlob;
 use crate::fs::{EntryKind, normalize_path};
 use crate::layer::{Compression, LayerId, OpenError, open_layer};
 use crate::limits::{LimitKind, Limits};

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anchorage_types::{Digest, Platform};
 use serde::Deserialize;
 
-use crate::acquire::AcquireError;
+use crate::error::AcquireError;
 
 /// OCI image manifest.
 pub(crate) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
