@@ -9,7 +9,9 @@
 //!
 //! and prints MB/s of uncompressed tar (10^6 bytes per second). With `-- --big` it squashes a
 //! ~1 GB (uncompressed) layer once and prints the peak RSS (`VmHWM`); run the bench binary under
-//! `/usr/bin/time -v` for an independent peak-memory figure.
+//! `/usr/bin/time -v` for an independent peak-memory figure. With `-- --bomb` it squashes, with
+//! the default limits, a synthetic 1:1000 gzip bomb (one tar entry of 8 GiB of zeros, ~8 MiB on
+//! disk) and prints how long the refusal took and the scratch bytes written.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -175,7 +177,64 @@ fn squash_options() -> SquashOptions {
     }
 }
 
+/// Writes a tar holding one `size`-byte file of zeros as concatenated gzip members of 1 MiB of
+/// zeros each (about 1:1000), so an 8 GiB bomb is written in well under a second.
+fn write_gzip_bomb(path: &Path, size: u64) {
+    use flate2::write::GzEncoder;
+    let mut out = std::io::BufWriter::new(File::create(path).unwrap());
+    let mut header = tar::Header::new_gnu();
+    header.set_path("bomb").unwrap();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let mut first = GzEncoder::new(Vec::new(), flate2::Compression::best());
+    first.write_all(header.as_bytes()).unwrap();
+    out.write_all(&first.finish().unwrap()).unwrap();
+    let mut member = GzEncoder::new(Vec::new(), flate2::Compression::best());
+    member.write_all(&vec![0u8; 1 << 20]).unwrap();
+    let member = member.finish().unwrap();
+    // the file's data plus the two zero blocks that end the archive
+    for _ in 0..(size >> 20) + 1 {
+        out.write_all(&member).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+/// Squashes a synthetic 8 GiB (1:1000) gzip bomb with the default limits and prints the time.
+fn bomb() {
+    let path = cache_dir().join("bomb-8g.tar.gz");
+    write_gzip_bomb(&path, 8 << 30);
+    let blob = std::fs::metadata(&path).unwrap().len();
+    let mut img = image(&path, Digest::sha256_hex(&"00".repeat(32)).unwrap());
+    img.layers[0].diff_id = None;
+    let scratch = tempfile::tempdir_in(cache_dir()).unwrap();
+    let options = SquashOptions {
+        scratch_dir: Some(scratch.path().to_path_buf()),
+        ..SquashOptions::default()
+    };
+    let t = Instant::now();
+    let result = squash(&img, &options);
+    let secs = t.elapsed().as_secs_f64();
+    let outcome = match &result {
+        Ok(fs) => format!(
+            "accepted, {} bytes decompressed",
+            fs.stats().bytes_decompressed
+        ),
+        Err(e) => format!("refused: {e}"),
+    };
+    println!(
+        "1:1000 gzip bomb ({blob} bytes on disk, 8 GiB of zeros): {secs:.2}s, peak RSS {} KiB; {outcome}",
+        peak_rss_kib()
+    );
+    drop(result);
+    std::fs::remove_file(&path).unwrap();
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--bomb") {
+        bomb();
+        return;
+    }
     let big = std::env::args().any(|a| a == "--big");
     if big {
         let layer = build_layer(

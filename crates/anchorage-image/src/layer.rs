@@ -8,6 +8,8 @@ use std::path::Path;
 use anchorage_types::Digest;
 use serde::{Deserialize, Serialize};
 
+use crate::ratio::{CountingReader, RatioGuard, RatioLimit};
+
 /// Identifies a layer in errors and statistics: its position (bottom first) and blob digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerId {
@@ -104,11 +106,14 @@ pub(crate) enum OpenError {
     Unsupported(&'static str),
 }
 
-/// Opens `path`, sniffs its compression and returns a decompressing reader.
-pub(crate) fn open_layer(path: &Path) -> Result<OpenedLayer, OpenError> {
+/// Opens `path`, sniffs its compression and returns a decompressing reader; a compressed
+/// stream fails (with a [`crate::ratio::RatioExceeded`] inside the `io::Error`) once it expands
+/// beyond `ratio`.
+pub(crate) fn open_layer(path: &Path, ratio: RatioLimit) -> Result<OpenedLayer, OpenError> {
     let file = File::open(path).map_err(OpenError::Io)?;
     let blob_size = file.metadata().map_err(OpenError::Io)?.len();
-    let mut input = BufReader::with_capacity(INPUT_BUFFER, file);
+    let (counting, compressed) = CountingReader::new(file);
+    let mut input = BufReader::with_capacity(INPUT_BUFFER, counting);
     // fill_buf may return fewer bytes than a header; read until we have 512 or EOF.
     let head = peek(&mut input, 512).map_err(OpenError::Io)?;
     let compression = match detect(&head) {
@@ -117,10 +122,16 @@ pub(crate) fn open_layer(path: &Path) -> Result<OpenedLayer, OpenError> {
     };
     let reader: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(input),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
-        Compression::Zstd => {
-            Box::new(zstd::stream::read::Decoder::with_buffer(input).map_err(OpenError::Io)?)
-        }
+        Compression::Gzip => Box::new(RatioGuard::new(
+            flate2::bufread::MultiGzDecoder::new(input),
+            compressed,
+            ratio,
+        )),
+        Compression::Zstd => Box::new(RatioGuard::new(
+            zstd::stream::read::Decoder::with_buffer(input).map_err(OpenError::Io)?,
+            compressed,
+            ratio,
+        )),
     };
     Ok(OpenedLayer {
         reader,
@@ -131,7 +142,7 @@ pub(crate) fn open_layer(path: &Path) -> Result<OpenedLayer, OpenError> {
 
 /// Returns up to `n` first bytes without consuming them. `BufReader` only exposes its current
 /// buffer, so a short first read is completed by hand from a fresh buffered view.
-fn peek(input: &mut BufReader<File>, n: usize) -> io::Result<Vec<u8>> {
+fn peek(input: &mut BufReader<CountingReader<File>>, n: usize) -> io::Result<Vec<u8>> {
     let buffered = input.fill_buf()?;
     if buffered.len() >= n || buffered.is_empty() {
         return Ok(buffered[..buffered.len().min(n)].to_vec());
@@ -139,7 +150,7 @@ fn peek(input: &mut BufReader<File>, n: usize) -> io::Result<Vec<u8>> {
     // Rare: a short read from the file. Fall back to positioned reads on the handle.
     let mut head = vec![0u8; n];
     let mut filled = 0;
-    let file = input.get_ref();
+    let file = input.get_ref().get_ref();
     while filled < n {
         let read = std::os::unix::fs::FileExt::read_at(file, &mut head[filled..], filled as u64)?;
         if read == 0 {

@@ -21,6 +21,7 @@ mod source;
 mod dirfs;
 mod layer;
 mod limits;
+mod ratio;
 mod squash;
 
 pub use acquire::{acquire, acquire_blocking, list_tags, list_tags_blocking};

@@ -24,6 +24,13 @@ pub struct Limits {
     pub max_pax_header_bytes: u64,
     /// Maximum number of layers in one image.
     pub max_layers: usize,
+    /// Highest decompressed-to-compressed ratio of a gzip or zstd layer (decompression bombs
+    /// are refused after [`Self::compression_ratio_grace_bytes`], not after the byte limits);
+    /// `0` disables the check.
+    pub max_compression_ratio: u64,
+    /// Decompressed bytes of a layer accepted before its compression ratio is checked, so small
+    /// layers with a high ratio (tar padding, files of zeros) are not refused.
+    pub compression_ratio_grace_bytes: u64,
 }
 
 impl Default for Limits {
@@ -37,6 +44,8 @@ impl Default for Limits {
             max_path_len: 4096,
             max_pax_header_bytes: 1024 * 1024,
             max_layers: 512,
+            max_compression_ratio: 200,
+            compression_ratio_grace_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -320,9 +320,11 @@ fn synthetic_gzip_bomb_is_stopped_by_the_layer_limit() {
     let bomb = dir.path().join("bomb.tar.gz");
     write_gzip_bomb(&bomb, 2 << 30);
     assert!(std::fs::metadata(&bomb).unwrap().len() < 8 << 20);
+    // the ratio check (which refuses this bomb first by default) is off to reach the byte limit
     let options = SquashOptions {
         limits: Limits {
             max_layer_decompressed_bytes: 64 << 20,
+            max_compression_ratio: 0,
             ..Limits::default()
         },
         ..SquashOptions::default()
@@ -359,6 +361,82 @@ fn synthetic_gzip_bomb_is_stopped_by_the_layer_limit() {
         matches!(&err, SquashError::LimitExceeded { kind: LimitKind::FileSize, path: Some(p), .. } if p == "/bomb"),
         "{err}"
     );
+}
+
+/// The same bomb as zstd: one frame per MiB of zeros.
+fn write_zstd_bomb(path: &Path, size: u64) {
+    let mut out = File::create(path).unwrap();
+    let mut header = tar::Header::new_gnu();
+    header.set_path("bomb").unwrap();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_cksum();
+    out.write_all(&zstd::encode_all(header.as_bytes().as_slice(), 3).unwrap())
+        .unwrap();
+    let member = zstd::encode_all(vec![0u8; 1 << 20].as_slice(), 3).unwrap();
+    for _ in 0..(size >> 20) + 1 {
+        out.write_all(&member).unwrap();
+    }
+}
+
+#[test]
+fn hostile_gzip_and_zstd_bombs_are_refused_by_the_default_ratio_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("bomb.tar.gz");
+    let zst = dir.path().join("bomb.tar.zst");
+    // 1 GiB of zeros each: accepted (and fully copied to scratch) without a ratio limit.
+    write_gzip_bomb(&gz, 1 << 30);
+    write_zstd_bomb(&zst, 1 << 30);
+    for (bomb, compression) in [(&gz, "gzip"), (&zst, "zstd")] {
+        let started = Instant::now();
+        let err = squash(&image_of(&[bomb]), &SquashOptions::default()).unwrap_err();
+        let took = started.elapsed();
+        match &err {
+            SquashError::CompressionRatio {
+                layer,
+                ratio,
+                limit,
+                decompressed,
+                ..
+            } => {
+                assert_eq!(layer.index, 0);
+                assert_eq!(*limit, 200);
+                assert!(*ratio > 200, "{err}");
+                // refused soon after the 64 MiB grace amount (the blob's 256 KiB read-ahead
+                // counts as consumed), not at the byte limits
+                assert!(*decompressed <= 72 << 20, "{err}");
+            }
+            other => panic!("{compression}: unexpected {other}"),
+        }
+        let msg = err.to_string();
+        assert!(
+            msg.contains("layer 0")
+                && msg.contains(compression)
+                && msg.contains("compression ratio limit of 200:1"),
+            "{msg}"
+        );
+        assert!(took < Duration::from_secs(30), "{compression}: {took:?}");
+    }
+}
+
+#[test]
+fn synthetic_small_high_ratio_layer_is_accepted() {
+    // 32 MiB of zeros (ratio ~1000:1) stays under the 64 MiB grace amount.
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("zeros.tar.gz");
+    write_gzip_bomb(&gz, 32 << 20);
+    let fs = squash(&image_of(&[&gz]), &SquashOptions::default()).unwrap();
+    assert_eq!(fs.entry("/bomb").unwrap().size, 32 << 20);
+    // and a configured lower grace refuses it
+    let options = SquashOptions {
+        limits: Limits {
+            compression_ratio_grace_bytes: 8 << 20,
+            ..Limits::default()
+        },
+        ..SquashOptions::default()
+    };
+    let err = squash(&image_of(&[&gz]), &options).unwrap_err();
+    assert!(matches!(err, SquashError::CompressionRatio { .. }), "{err}");
 }
 
 #[test]

@@ -55,6 +55,10 @@ pub struct LimitSettings {
     pub max_pax_header_bytes: Option<u64>,
     /// [`Limits::max_layers`].
     pub max_layers: Option<usize>,
+    /// [`Limits::max_compression_ratio`].
+    pub max_compression_ratio: Option<u64>,
+    /// [`Limits::compression_ratio_grace_bytes`].
+    pub compression_ratio_grace_bytes: Option<u64>,
     /// [`AcquireOptions::max_blob_size`].
     pub max_blob_size: Option<u64>,
     /// [`AcquireOptions::max_manifest_size`].
@@ -76,6 +80,10 @@ impl LimitSettings {
             max_path_len: self.max_path_len.or(lower.max_path_len),
             max_pax_header_bytes: self.max_pax_header_bytes.or(lower.max_pax_header_bytes),
             max_layers: self.max_layers.or(lower.max_layers),
+            max_compression_ratio: self.max_compression_ratio.or(lower.max_compression_ratio),
+            compression_ratio_grace_bytes: self
+                .compression_ratio_grace_bytes
+                .or(lower.compression_ratio_grace_bytes),
             max_blob_size: self.max_blob_size.or(lower.max_blob_size),
             max_manifest_size: self.max_manifest_size.or(lower.max_manifest_size),
         }
@@ -266,6 +274,11 @@ impl Settings {
         set(&mut limits.max_entries, l.max_entries);
         set(&mut limits.max_file_size, l.max_file_size);
         set(&mut limits.max_pax_header_bytes, l.max_pax_header_bytes);
+        set(&mut limits.max_compression_ratio, l.max_compression_ratio);
+        set(
+            &mut limits.compression_ratio_grace_bytes,
+            l.compression_ratio_grace_bytes,
+        );
         if let Some(v) = l.max_path_len {
             limits.max_path_len = v;
         }

@@ -396,6 +396,21 @@ fn limits_section_sets_acquire_and_squash_limits() {
     assert_eq!((o.max_blob_size, o.max_manifest_size), (2000, 3000));
     let l = s.squash_limits();
     assert_eq!((l.max_layer_decompressed_bytes, l.max_layers), (1000, 4));
+    assert_eq!(
+        (l.max_compression_ratio, l.compression_ratio_grace_bytes),
+        (200, 64 << 20),
+        "unset keys keep the defaults"
+    );
+    let p = write(
+        dir.path(),
+        "ratio.toml",
+        "[limits]\nmax_compression_ratio = 50\ncompression_ratio_grace_bytes = 1048576\n",
+    );
+    let l = load(Some(&p)).unwrap().squash_limits();
+    assert_eq!(
+        (l.max_compression_ratio, l.compression_ratio_grace_bytes),
+        (50, 1 << 20)
+    );
     let (_, err) = load_error("[limits]\nmax_entries = -1\n");
     assert!(
         err.contains("max_entries") || err.contains("line 2"),

@@ -48,6 +48,24 @@ pub enum SquashError {
         #[source]
         source: io::Error,
     },
+    /// A gzip or zstd layer expands far beyond its compressed size: a decompression bomb.
+    #[error(
+        "{layer}: {compression} stream expands {ratio}:1 ({decompressed} bytes from {compressed} compressed), above the compression ratio limit of {limit}:1 (limits.max_compression_ratio)"
+    )]
+    CompressionRatio {
+        /// Layer at fault.
+        layer: LayerId,
+        /// Detected compression.
+        compression: Compression,
+        /// Observed decompressed-to-compressed ratio, rounded down.
+        ratio: u64,
+        /// The configured limit.
+        limit: u64,
+        /// Decompressed bytes produced when the stream was refused.
+        decompressed: u64,
+        /// Compressed bytes read by then.
+        compressed: u64,
+    },
     /// The tar structure is invalid.
     #[error("{layer}: invalid tar at byte {offset}{}: {message}", at(path.as_ref()))]
     InvalidTar {

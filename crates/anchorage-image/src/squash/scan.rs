@@ -7,6 +7,7 @@ use crate::acquired::LayerBlob;
 use crate::fs::{EntryKind, normalize_path};
 use crate::layer::{Compression, LayerId, OpenError, open_layer};
 use crate::limits::{LimitKind, Limits};
+use crate::ratio::RatioLimit;
 use crate::squash::error::SquashError;
 use crate::squash::tar_stream::{TarEntry, TarStream};
 use crate::squash::tee::{ImageBudget, ReadFailure, StreamHasher, Tee};
@@ -88,6 +89,14 @@ fn failure_to_error(
     let layer = layer.clone();
     let e = match failure {
         ReadFailure::Cancelled => return ScanError::Cancelled,
+        ReadFailure::Ratio(found) => SquashError::CompressionRatio {
+            layer,
+            compression,
+            ratio: found.ratio(),
+            limit: found.limit,
+            decompressed: found.decompressed,
+            compressed: found.compressed,
+        },
         ReadFailure::Decompress(source) => SquashError::Corrupt {
             layer,
             compression,
@@ -152,7 +161,11 @@ pub(crate) fn scan_layer(
         index,
         digest: blob.digest.clone(),
     };
-    let opened = open_layer(&blob.path).map_err(|e| match e {
+    let ratio = RatioLimit {
+        max_ratio: ctx.options.limits.max_compression_ratio,
+        grace_bytes: ctx.options.limits.compression_ratio_grace_bytes,
+    };
+    let opened = open_layer(&blob.path, ratio).map_err(|e| match e {
         OpenError::Io(source) => SquashError::Blob {
             layer: layer.clone(),
             path: blob.path.clone(),

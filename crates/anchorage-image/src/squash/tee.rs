@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use sha2::Digest as _;
 
 use crate::limits::LimitKind;
+use crate::ratio::RatioExceeded;
 
 /// Chunk size pulled from the decompressor.
 const CHUNK: usize = 256 * 1024;
@@ -21,6 +22,8 @@ const CHUNK: usize = 256 * 1024;
 pub(crate) enum ReadFailure {
     /// Decompression or blob read failed (corrupt or truncated blob).
     Decompress(io::Error),
+    /// The compressed stream expanded beyond the compression-ratio limit.
+    Ratio(RatioExceeded),
     /// A limit was exceeded.
     Limit {
         kind: LimitKind,
@@ -225,7 +228,12 @@ impl<'a> Tee<'a> {
             match self.inner.read(&mut buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(ReadFailure::Decompress(e)),
+                Err(e) => {
+                    return Err(match RatioExceeded::from_io(&e) {
+                        Some(found) => ReadFailure::Ratio(found),
+                        None => ReadFailure::Decompress(e),
+                    });
+                }
             }
         };
         if n == 0 {
