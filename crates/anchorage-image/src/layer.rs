@@ -125,11 +125,13 @@ pub(crate) fn open_layer(path: &Path, ratio: RatioLimit) -> Result<OpenedLayer, 
         Compression::Gzip => Box::new(RatioGuard::new(
             flate2::bufread::MultiGzDecoder::new(input),
             compressed,
+            |d| d.get_ref().buffer().len(),
             ratio,
         )),
         Compression::Zstd => Box::new(RatioGuard::new(
             zstd::stream::read::Decoder::with_buffer(input).map_err(OpenError::Io)?,
             compressed,
+            |d| d.get_ref().buffer().len(),
             ratio,
         )),
     };

@@ -98,16 +98,25 @@ impl<R: Read> Read for CountingReader<R> {
 pub(crate) struct RatioGuard<R> {
     inner: R,
     compressed: Arc<AtomicU64>,
+    /// Compressed bytes read ahead but not yet decompressed (the input buffer's fill).
+    unconsumed: fn(&R) -> usize,
     decompressed: u64,
     limit: RatioLimit,
 }
 
 impl<R: Read> RatioGuard<R> {
-    /// Guards the decompressed stream `inner`; `compressed` counts the blob bytes consumed.
-    pub(crate) fn new(inner: R, compressed: Arc<AtomicU64>, limit: RatioLimit) -> Self {
+    /// Guards the decompressed stream `inner`; `compressed` counts the blob bytes read and
+    /// `unconsumed` tells how many of them still wait in the decompressor's input buffer.
+    pub(crate) fn new(
+        inner: R,
+        compressed: Arc<AtomicU64>,
+        unconsumed: fn(&R) -> usize,
+        limit: RatioLimit,
+    ) -> Self {
         Self {
             inner,
             compressed,
+            unconsumed,
             decompressed: 0,
             limit,
         }
@@ -117,9 +126,10 @@ impl<R: Read> RatioGuard<R> {
         if self.limit.max_ratio == 0 || self.decompressed <= self.limit.grace_bytes {
             return Ok(());
         }
-        // The counter includes read-ahead not yet decompressed, which only lowers the ratio:
-        // a layer is never refused for bytes it has not produced.
-        let compressed = self.compressed.load(Ordering::Relaxed);
+        let compressed = self
+            .compressed
+            .load(Ordering::Relaxed)
+            .saturating_sub((self.unconsumed)(&self.inner) as u64);
         if self.decompressed > compressed.saturating_mul(self.limit.max_ratio) {
             return Err(RatioExceeded {
                 decompressed: self.decompressed,
@@ -176,7 +186,7 @@ mod tests {
         };
         // 1 MiB out of one compressed byte: inside the grace amount.
         assert_eq!(
-            drain(RatioGuard::new(Zeros(1 << 20), counter, limit)).unwrap(),
+            drain(RatioGuard::new(Zeros(1 << 20), counter, |_| 0, limit)).unwrap(),
             1 << 20
         );
     }
@@ -188,7 +198,7 @@ mod tests {
             max_ratio: 100,
             grace_bytes: 1 << 20,
         };
-        let err = drain(RatioGuard::new(Zeros(8 << 20), counter, limit)).unwrap_err();
+        let err = drain(RatioGuard::new(Zeros(8 << 20), counter, |_| 0, limit)).unwrap_err();
         let found = RatioExceeded::from_io(&err).unwrap();
         assert_eq!(found.limit, 100);
         assert!(found.decompressed > 1 << 20 && found.decompressed <= (1 << 20) + 64 * 1024);
@@ -210,7 +220,7 @@ mod tests {
         };
         let counter = Arc::new(AtomicU64::new(1));
         assert_eq!(
-            drain(RatioGuard::new(Zeros(4 << 20), counter, limit)).unwrap(),
+            drain(RatioGuard::new(Zeros(4 << 20), counter, |_| 0, limit)).unwrap(),
             4 << 20
         );
     }
