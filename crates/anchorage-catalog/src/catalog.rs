@@ -30,6 +30,7 @@ pub(crate) fn os_catalogers(options: &CatalogOptions) -> Vec<Box<dyn Cataloger>>
         }),
         Box::new(RpmCataloger {
             max_database_size: options.max_database_size,
+            limits: options.rpm,
         }),
     ]
 }

@@ -24,6 +24,7 @@ pub use distro::detect_distro;
 pub use image_metadata::{dockerfile_line, reconstruct_dockerfile};
 pub use options::{CatalogOptions, SecretsOptions, default_secret_rules};
 pub use os::Parsed;
+pub use os::rpm::{HeaderLimits, RpmLimits, SqliteLimits};
 pub use secrets::RuleSet;
 
 /// Byte-level parsers of the OS package databases, public for fuzzing and for tools. Each takes
@@ -34,7 +35,8 @@ pub mod parsers {
         DpkgEntry, parse_copyright, parse_list, parse_md5sums, parse_status,
     };
     pub use crate::os::rpm::{
-        BdbFormat, HeaderError, NdbFormat, RpmDbFormat, RpmFile, RpmHeader, SqliteFormat,
-        parse_header, read_database,
+        BdbFormat, HeaderError, HeaderLimits, NdbFormat, RpmDbFormat, RpmFile, RpmHeader,
+        RpmLimits, SqliteFormat, SqliteLimits, parse_header, parse_header_with_limits,
+        read_database, read_database_with_limits,
     };
 }

@@ -14,7 +14,8 @@ mod rpmdb_build;
 use std::path::Path;
 
 use anchorage_catalog::parsers::{
-    BdbFormat, NdbFormat, RpmDbFormat, RpmHeader, SqliteFormat, parse_header, read_database,
+    BdbFormat, NdbFormat, RpmDbFormat, RpmHeader, RpmLimits, SqliteFormat, SqliteLimits,
+    parse_header, read_database, read_database_with_limits,
 };
 use anchorage_catalog::{CatalogOptions, PackageMetadata, catalog_os_packages};
 use anchorage_image::MemFs;
@@ -481,4 +482,164 @@ fn live_rpm_tool_database_is_read() {
         parsed.packages[0].files[0].path,
         "/usr/share/world/data.txt"
     );
+}
+
+/// Writes a SQLite database with `sql` (built by rusqlite here: hostile schemas no tool of
+/// rpm's would write) and returns its bytes.
+fn hostile_sqlite(sql: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rpmdb.sqlite");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(sql).unwrap();
+    drop(conn);
+    std::fs::read(&path).unwrap()
+}
+
+fn real_header_blob() -> Vec<u8> {
+    let db = fixture("rpm418-sqlite-rpmdb.sqlite.gz");
+    SqliteFormat.header_blobs(&db, None).packages.remove(0)
+}
+
+#[test]
+fn hostile_sqlite_packages_view_of_endless_rows_is_refused() {
+    // A view over a recursive CTE: before, `SELECT blob FROM Packages` never ended and its
+    // rows filled memory.
+    let db = hostile_sqlite(
+        "CREATE VIEW Packages AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+         SELECT zeroblob(1000) AS blob FROM c;",
+    );
+    let started = std::time::Instant::now();
+    let parsed = read_database(&SqliteFormat, &db, None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(parsed.packages.is_empty());
+    assert!(
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.contains("not an ordinary table")),
+        "{:?}",
+        parsed.warnings
+    );
+}
+
+#[test]
+fn hostile_sqlite_virtual_table_and_missing_table_are_refused() {
+    let db = hostile_sqlite("CREATE VIRTUAL TABLE Packages USING fts5(blob);");
+    let parsed = read_database(&SqliteFormat, &db, None);
+    assert!(
+        parsed.warnings.iter().any(|w| w.contains("virtual table")),
+        "{:?}",
+        parsed.warnings
+    );
+    let db = hostile_sqlite("CREATE TABLE Other (blob BLOB);");
+    let parsed = read_database(&SqliteFormat, &db, None);
+    assert!(
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.contains("no `Packages` table")),
+        "{:?}",
+        parsed.warnings
+    );
+}
+
+#[test]
+fn hostile_sqlite_rows_bytes_and_time_are_bounded() {
+    let blob = hex::encode(real_header_blob());
+    let db = hostile_sqlite(&format!(
+        "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL); \
+         WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300) \
+         INSERT INTO Packages (blob) SELECT X'{blob}' FROM c;"
+    ));
+    assert_eq!(read_database(&SqliteFormat, &db, None).packages.len(), 300);
+
+    let rows = RpmLimits {
+        sqlite: SqliteLimits {
+            max_rows: 100,
+            ..SqliteLimits::default()
+        },
+        ..RpmLimits::default()
+    };
+    let parsed = read_database_with_limits(&SqliteFormat, &db, None, &rows);
+    assert_eq!(parsed.packages.len(), 100);
+    assert!(
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.contains("more than 100 rows")),
+        "{:?}",
+        parsed.warnings
+    );
+
+    let per_blob = u64::try_from(blob.len() / 2).unwrap();
+    let bytes = RpmLimits {
+        sqlite: SqliteLimits {
+            max_bytes: per_blob * 10 + 1,
+            ..SqliteLimits::default()
+        },
+        ..RpmLimits::default()
+    };
+    let parsed = read_database_with_limits(&SqliteFormat, &db, None, &bytes);
+    assert_eq!(parsed.packages.len(), 10);
+    assert!(
+        parsed.warnings.iter().any(|w| w.contains("more than")),
+        "{:?}",
+        parsed.warnings
+    );
+
+    let time = RpmLimits {
+        sqlite: SqliteLimits {
+            max_time: std::time::Duration::ZERO,
+            ..SqliteLimits::default()
+        },
+        ..RpmLimits::default()
+    };
+    let many = hostile_sqlite(
+        "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB NOT NULL); \
+         WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) \
+         INSERT INTO Packages (blob) SELECT zeroblob(16) FROM c;",
+    );
+    let parsed = read_database_with_limits(&SqliteFormat, &many, None, &time);
+    assert!(
+        parsed.warnings.iter().any(|w| w.contains("time limit")),
+        "{:?}",
+        parsed.warnings
+    );
+}
+
+#[test]
+fn hostile_sqlite_generated_column_cannot_ask_for_huge_values() {
+    // An ordinary table whose `blob` is computed: 20 MB per row from a few bytes of schema.
+    let db = hostile_sqlite(
+        "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, \
+         blob BLOB GENERATED ALWAYS AS (zeroblob(20000000)) VIRTUAL); \
+         INSERT INTO Packages (hnum) VALUES (1), (2), (3);",
+    );
+    let limits = RpmLimits {
+        sqlite: SqliteLimits {
+            max_bytes: 1 << 20,
+            ..SqliteLimits::default()
+        },
+        ..RpmLimits::default()
+    };
+    let parsed = read_database_with_limits(&SqliteFormat, &db, None, &limits);
+    assert!(parsed.packages.is_empty());
+    assert!(!parsed.warnings.is_empty());
+}
+
+#[test]
+fn hostile_sqlite_triggers_do_not_run_and_the_copy_is_read_only() {
+    // Reading must not write: a trigger cannot fire on a read, and the connection is
+    // read-only, so the real blob comes back unchanged.
+    let blob = hex::encode(real_header_blob());
+    let db = hostile_sqlite(&format!(
+        "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB NOT NULL); \
+         INSERT INTO Packages (blob) VALUES (X'{blob}'); \
+         CREATE TABLE Log (x); \
+         CREATE TRIGGER t AFTER INSERT ON Packages BEGIN INSERT INTO Log VALUES (1); END;"
+    ));
+    let parsed = read_database(&SqliteFormat, &db, None);
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    assert_eq!(parsed.packages.len(), 1);
+    assert_eq!(parsed.packages[0].name, "anchorage-hello");
 }

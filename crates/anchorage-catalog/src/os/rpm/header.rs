@@ -41,6 +41,26 @@ const MAX_INDEX_ENTRIES: usize = 0x10000;
 /// Largest data store accepted (rpm's own limit is 256 MiB).
 const MAX_DATA_LEN: usize = 256 * 1024 * 1024;
 
+/// Bounds on what one header may make us build. File paths are directory name + base name,
+/// and one long directory name shared by many base names would otherwise multiply: a 7 MB
+/// header can describe a terabyte of paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderLimits {
+    /// Longest accepted directory name (`DIRNAMES` entry), bytes.
+    pub max_dir_name_len: usize,
+    /// Most bytes of file paths built from one header (all paths together).
+    pub max_path_bytes: u64,
+}
+
+impl Default for HeaderLimits {
+    fn default() -> Self {
+        Self {
+            max_dir_name_len: 4096,
+            max_path_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
 /// One file an rpm header lists.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RpmFile {
@@ -101,6 +121,18 @@ pub enum HeaderError {
     /// No NAME or VERSION tag.
     #[error("header blob has no {0} tag")]
     Missing(&'static str),
+    /// The header asks for more than a [`HeaderLimits`] bound.
+    #[error("header of {package}: {what} {value} exceeds the limit of {limit}")]
+    Limit {
+        /// Package NAME.
+        package: String,
+        /// What was too large.
+        what: &'static str,
+        /// Its value (bytes).
+        value: u64,
+        /// The configured limit.
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -183,8 +215,17 @@ impl<'a> Blob<'a> {
     }
 }
 
-/// Parses a header blob. Never panics; a blob without NAME or VERSION is an error.
+/// Parses a header blob with the default [`HeaderLimits`]. Never panics; a blob without NAME
+/// or VERSION is an error.
 pub fn parse_header(bytes: &[u8]) -> Result<RpmHeader, HeaderError> {
+    parse_header_with_limits(bytes, &HeaderLimits::default())
+}
+
+/// Parses a header blob; file paths are bounded by `limits`.
+pub fn parse_header_with_limits(
+    bytes: &[u8],
+    limits: &HeaderLimits,
+) -> Result<RpmHeader, HeaderError> {
     let il = be32(bytes, 0).ok_or_else(|| HeaderError::Truncated("no index count".into()))?;
     let dl = be32(bytes, 4).ok_or_else(|| HeaderError::Truncated("no data length".into()))?;
     let il = usize::try_from(il).unwrap_or(usize::MAX);
@@ -233,6 +274,12 @@ pub fn parse_header(bytes: &[u8]) -> Result<RpmHeader, HeaderError> {
         Some(_) => "unknown",
     }
     .to_string();
+    let files = files(&blob, limits).map_err(|(what, value, limit)| HeaderError::Limit {
+        package: name.clone(),
+        what,
+        value,
+        limit,
+    })?;
     Ok(RpmHeader {
         epoch: blob.int(tag::EPOCH),
         release: blob.string(tag::RELEASE).unwrap_or_default(),
@@ -244,31 +291,55 @@ pub fn parse_header(bytes: &[u8]) -> Result<RpmHeader, HeaderError> {
         vendor: blob.string(tag::VENDOR),
         size: blob.int(tag::LONGSIZE).or_else(|| blob.int(tag::SIZE)),
         modularity_label: blob.string(tag::MODULARITYLABEL),
-        files: files(&blob),
+        files,
         digest_algorithm,
         name,
         version,
     })
 }
 
-fn files(blob: &Blob<'_>) -> Vec<RpmFile> {
+/// A limit that was exceeded: (what, value, limit).
+type Exceeded = (&'static str, u64, u64);
+
+fn files(blob: &Blob<'_>, limits: &HeaderLimits) -> Result<Vec<RpmFile>, Exceeded> {
     let basenames = blob.strings(tag::BASENAMES);
     let paths: Vec<String> = if basenames.is_empty() {
-        blob.strings(tag::OLDFILENAMES)
+        // Each old file name is stored whole in the data, so it cannot multiply; still bounded.
+        let names = blob.strings(tag::OLDFILENAMES);
+        let total: u64 = names.iter().map(|n| n.len() as u64).sum();
+        if total > limits.max_path_bytes {
+            return Err(("total file path bytes", total, limits.max_path_bytes));
+        }
+        names
     } else {
         let dirnames = blob.strings(tag::DIRNAMES);
+        if let Some(long) = dirnames.iter().find(|d| d.len() > limits.max_dir_name_len) {
+            return Err((
+                "directory name length",
+                long.len() as u64,
+                limits.max_dir_name_len as u64,
+            ));
+        }
         let dirindexes = blob.ints(tag::DIRINDEXES);
+        let dir_of = |i: usize| {
+            dirindexes
+                .get(i)
+                .and_then(|d| usize::try_from(*d).ok())
+                .and_then(|d| dirnames.get(d))
+                .map_or("", String::as_str)
+        };
+        // Sized before anything is built: the sum, not the allocation, meets the limit.
+        let mut total = 0u64;
+        for (i, base) in basenames.iter().enumerate() {
+            total = total.saturating_add((dir_of(i).len() + base.len()) as u64);
+            if total > limits.max_path_bytes {
+                return Err(("total file path bytes", total, limits.max_path_bytes));
+            }
+        }
         basenames
             .iter()
             .enumerate()
-            .map(|(i, base)| {
-                let dir = dirindexes
-                    .get(i)
-                    .and_then(|d| usize::try_from(*d).ok())
-                    .and_then(|d| dirnames.get(d))
-                    .map_or("", String::as_str);
-                format!("{dir}{base}")
-            })
+            .map(|(i, base)| format!("{}{base}", dir_of(i)))
             .collect()
     };
     let digests = blob.strings(tag::FILEDIGESTS);
@@ -277,7 +348,7 @@ fn files(blob: &Blob<'_>) -> Vec<RpmFile> {
     let users = blob.strings(tag::FILEUSERNAME);
     let groups = blob.strings(tag::FILEGROUPNAME);
     let flags = blob.ints(tag::FILEFLAGS);
-    paths
+    Ok(paths
         .into_iter()
         .enumerate()
         .map(|(i, path)| RpmFile {
@@ -289,12 +360,104 @@ fn files(blob: &Blob<'_>) -> Vec<RpmFile> {
             group: groups.get(i).cloned(),
             flags: flags.get(i).and_then(|m| u32::try_from(*m).ok()),
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Builds a header blob from (tag, type, count, data) entries.
+    fn blob(entries: &[(u32, u32, u32, Vec<u8>)]) -> Vec<u8> {
+        let mut index = Vec::new();
+        let mut data = Vec::new();
+        for (tag, kind, count, bytes) in entries {
+            while kind == &TYPE_INT32 && data.len() % 4 != 0 {
+                data.push(0);
+            }
+            for v in [*tag, *kind, u32::try_from(data.len()).unwrap(), *count] {
+                index.extend_from_slice(&v.to_be_bytes());
+            }
+            data.extend_from_slice(bytes);
+        }
+        let mut out = Vec::new();
+        out.extend_from_slice(&u32::try_from(entries.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&index);
+        out.extend_from_slice(&data);
+        out
+    }
+
+    /// A header whose `bases` empty base names all point at one `dir_len`-byte directory.
+    fn multiplying_header(dir_len: usize, bases: u32) -> Vec<u8> {
+        let mut dir = vec![b'a'; dir_len];
+        dir[0] = b'/';
+        dir.push(0);
+        blob(&[
+            (tag::NAME, TYPE_STRING, 1, b"bomb\0".to_vec()),
+            (tag::VERSION, TYPE_STRING, 1, b"1\0".to_vec()),
+            (tag::DIRNAMES, TYPE_STRING_ARRAY, 1, dir),
+            (
+                tag::BASENAMES,
+                TYPE_STRING_ARRAY,
+                bases,
+                vec![0u8; bases as usize],
+            ),
+            (
+                tag::DIRINDEXES,
+                TYPE_INT32,
+                bases,
+                vec![0u8; 4 * bases as usize],
+            ),
+        ])
+    }
+
+    #[test]
+    fn hostile_header_multiplying_a_long_directory_name_is_refused() {
+        // 7 MB of header: one 2 MB directory name shared by 1M empty base names asks for
+        // 2 TB of paths.
+        let header = multiplying_header(2 << 20, 1 << 20);
+        assert!(header.len() < 8 << 20);
+        let err = parse_header(&header).unwrap_err();
+        assert!(
+            matches!(&err, HeaderError::Limit { package, what: "directory name length", value, limit: 4096 } if package == "bomb" && *value == 2 << 20),
+            "{err}"
+        );
+        // short directory names, but too many of them: the total is bounded before building
+        let header = multiplying_header(4000, 1 << 20);
+        let err = parse_header(&header).unwrap_err();
+        assert!(
+            matches!(&err, HeaderError::Limit { what: "total file path bytes", limit, .. } if *limit == 64 << 20),
+            "{err}"
+        );
+        assert!(err.to_string().contains("header of bomb"), "{err}");
+    }
+
+    #[test]
+    fn synthetic_header_limits_are_configurable() {
+        let header = multiplying_header(100, 1000);
+        let parsed = parse_header(&header).unwrap();
+        assert_eq!(parsed.files.len(), 1000);
+        assert_eq!(parsed.files[0].path.len(), 100);
+        let tight = HeaderLimits {
+            max_dir_name_len: 50,
+            ..HeaderLimits::default()
+        };
+        assert!(parse_header_with_limits(&header, &tight).is_err());
+        let tight = HeaderLimits {
+            max_path_bytes: 99_999,
+            ..HeaderLimits::default()
+        };
+        assert!(matches!(
+            parse_header_with_limits(&header, &tight),
+            Err(HeaderError::Limit {
+                what: "total file path bytes",
+                value: 100_000,
+                limit: 99_999,
+                ..
+            })
+        ));
+    }
 
     #[test]
     fn synthetic_truncated_blobs_are_errors() {

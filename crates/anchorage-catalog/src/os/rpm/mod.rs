@@ -16,14 +16,38 @@ use crate::model::{FileDigest, Package, PackageFile, PackageMetadata, RpmMetadat
 use crate::os::{Parsed, distro_qualifier, location_for, package_id, read_db};
 use crate::{cpe, purl};
 
-pub use header::{HeaderError, RpmFile, RpmHeader, parse_header};
+pub use header::{
+    HeaderError, HeaderLimits, RpmFile, RpmHeader, parse_header, parse_header_with_limits,
+};
+pub use sqlite::SqliteLimits;
+
+/// Bounds on reading rpm databases from an image ([`crate::CatalogOptions::rpm`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RpmLimits {
+    /// Bounds on what one header blob may make us build.
+    pub header: HeaderLimits,
+    /// Bounds on reading an `rpmdb.sqlite`.
+    pub sqlite: SqliteLimits,
+}
 
 /// An rpmdb storage format: turns the database file into header blobs.
 pub trait RpmDbFormat {
     /// `sqlite`, `bdb`, `ndb`.
     fn name(&self) -> &'static str;
-    /// Header blobs found in `db` (`wal`: the SQLite write-ahead log, when present).
+    /// Header blobs found in `db` (`wal`: the SQLite write-ahead log, when present), read with
+    /// the default [`RpmLimits`].
     fn header_blobs(&self, db: &[u8], wal: Option<&[u8]>) -> Parsed<Vec<u8>>;
+    /// Header blobs found in `db`, read within `limits` (formats whose reading cannot grow
+    /// beyond the input ignore them).
+    fn header_blobs_with_limits(
+        &self,
+        db: &[u8],
+        wal: Option<&[u8]>,
+        limits: &RpmLimits,
+    ) -> Parsed<Vec<u8>> {
+        let _ = limits;
+        self.header_blobs(db, wal)
+    }
 }
 
 /// `rpmdb.sqlite`.
@@ -41,7 +65,15 @@ impl RpmDbFormat for SqliteFormat {
         "sqlite"
     }
     fn header_blobs(&self, db: &[u8], wal: Option<&[u8]>) -> Parsed<Vec<u8>> {
-        sqlite::read_blobs(db, wal)
+        sqlite::read_blobs(db, wal, &SqliteLimits::default())
+    }
+    fn header_blobs_with_limits(
+        &self,
+        db: &[u8],
+        wal: Option<&[u8]>,
+        limits: &RpmLimits,
+    ) -> Parsed<Vec<u8>> {
+        sqlite::read_blobs(db, wal, &limits.sqlite)
     }
 }
 
@@ -66,7 +98,17 @@ impl RpmDbFormat for NdbFormat {
 /// Reads every package header of a database in `format`. Blobs shorter than a header's fixed
 /// part (BDB bookkeeping records) are skipped silently; other unreadable blobs are warnings.
 pub fn read_database(format: &dyn RpmDbFormat, db: &[u8], wal: Option<&[u8]>) -> Parsed<RpmHeader> {
-    let blobs = format.header_blobs(db, wal);
+    read_database_with_limits(format, db, wal, &RpmLimits::default())
+}
+
+/// [`read_database`] within `limits`.
+pub fn read_database_with_limits(
+    format: &dyn RpmDbFormat,
+    db: &[u8],
+    wal: Option<&[u8]>,
+    limits: &RpmLimits,
+) -> Parsed<RpmHeader> {
+    let blobs = format.header_blobs_with_limits(db, wal, limits);
     let mut out = Parsed {
         packages: Vec::new(),
         warnings: blobs.warnings,
@@ -75,7 +117,7 @@ pub fn read_database(format: &dyn RpmDbFormat, db: &[u8], wal: Option<&[u8]>) ->
         if blob.len() < 16 {
             continue;
         }
-        match parse_header(blob) {
+        match parse_header_with_limits(blob, &limits.header) {
             Ok(h) => out.packages.push(h),
             Err(e) => out.warnings.push(format!("record {i}: {e}")),
         }
@@ -89,6 +131,7 @@ const DB_DIRS: [&str; 2] = ["/var/lib/rpm", "/usr/lib/sysimage/rpm"];
 #[derive(Debug, Default)]
 pub(crate) struct RpmCataloger {
     pub(crate) max_database_size: u64,
+    pub(crate) limits: RpmLimits,
 }
 
 const STAGE: &str = "rpm";
@@ -131,7 +174,8 @@ impl Cataloger for RpmCataloger {
                 } else {
                     None
                 };
-                let parsed = read_database(format, &bytes, wal.as_deref());
+                let parsed =
+                    read_database_with_limits(format, &bytes, wal.as_deref(), &self.limits);
                 for w in parsed.warnings {
                     ctx.warn(STAGE, Some(&real), format!("{}: {w}", format.name()));
                 }
