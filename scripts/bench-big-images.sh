@@ -147,13 +147,15 @@ EOF
 build
 install_syft
 : >"$W/results.tsv"
+# the default entry limit would refuse the largest cases; raise it for the benchmark
+printf '[limits]\nmax_entries = 20000000\n' >"$W/anchorage.toml"
 for name in $CASES; do
     generate "$name"
     layout="oci-dir:$W/img-$name"
     for run in $(seq 1 "$RUNS"); do
         cache=$(mktemp -d "$W/cache.XXXXXX")
-        measure inspect "$name" "$run" "$ANCHORAGE_BIN" inspect "$layout" -o json --cache-dir "$cache"
-        measure sbom "$name" "$run" "$ANCHORAGE_BIN" sbom "$layout" -o cyclonedx-json --cache-dir "$cache"
+        measure inspect "$name" "$run" "$ANCHORAGE_BIN" inspect "$layout" -o json --cache-dir "$cache" --config "$W/anchorage.toml"
+        measure sbom "$name" "$run" "$ANCHORAGE_BIN" sbom "$layout" -o cyclonedx-json --cache-dir "$cache" --config "$W/anchorage.toml"
         rm -rf "$cache"
     done
     check_counts "$name"

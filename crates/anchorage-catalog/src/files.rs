@@ -7,8 +7,8 @@ use std::io::Read;
 use anchorage_image::{EntryKind, FileEntry, ImageFs};
 use sha2::{Digest as _, Sha256};
 
-use crate::cataloger::CatalogContext;
-use crate::model::{FileRecord, Package, PackageFile, PackageMetadata};
+use crate::model::{ContentHit, FileRecord, Package, PackageFile, PackageMetadata};
+use crate::secrets::RuleSet;
 
 /// The files a package's metadata declares (OS databases and Python RECORDs).
 pub(crate) fn declared_files(p: &Package) -> &[PackageFile] {
@@ -78,59 +78,120 @@ fn kind_name(kind: EntryKind) -> &'static str {
     }
 }
 
-/// sha256 hex of a regular file, streamed.
-pub(crate) fn sha256_of(fs: &dyn ImageFs, entry: &FileEntry) -> Result<String, String> {
+/// What the single walk gathers besides the catalogers' file lists: file records (owners
+/// attached later), secret and content hits, and the warnings of each stage in order.
+#[derive(Default)]
+pub(crate) struct WalkOutput {
+    pub(crate) records: Vec<FileRecord>,
+    pub(crate) secrets: Vec<ContentHit>,
+    pub(crate) content_hits: Vec<ContentHit>,
+    pub(crate) file_warnings: Vec<(String, String)>,
+    pub(crate) secret_warnings: Vec<(String, String)>,
+}
+
+/// Settings of the per-entry work of the walk.
+pub(crate) struct WalkSettings<'a> {
+    pub(crate) digests: bool,
+    pub(crate) secrets: &'a RuleSet,
+    pub(crate) content: &'a RuleSet,
+    pub(crate) scan_max_size: u64,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// Reads the content of `entry` once: hashes it (when `digest`) and, when it is small enough
+/// for the secret scan, keeps it for the rules. Returns (sha256, content kept for scanning).
+fn read_once(
+    fs: &dyn ImageFs,
+    entry: &FileEntry,
+    digest: bool,
+    keep: bool,
+    buf: &mut Vec<u8>,
+) -> Result<Option<String>, String> {
     let mut reader = fs.open_entry(entry).map_err(|e| e.to_string())?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut hasher = digest.then(Sha256::new);
+    buf.clear();
+    let mut chunk = [0u8; CHUNK];
     loop {
         let n = reader
-            .read(&mut buf)
+            .read(&mut chunk)
             .map_err(|e| format!("read failed: {e}"))?;
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&chunk[..n]);
+        }
+        if keep {
+            buf.extend_from_slice(&chunk[..n]);
+        }
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(hasher.map(|h| hex::encode(h.finalize())))
 }
 
-/// Builds the file records of the whole tree.
-pub(crate) fn file_records(
+/// Records one entry of the walk: its file record (sha256 computed in the same read as the
+/// secret and content scans) and its scan hits.
+pub(crate) fn walk_entry(
     fs: &dyn ImageFs,
-    packages: &[Package],
-    digests: bool,
-    ctx: &mut CatalogContext,
-) -> Vec<FileRecord> {
-    let owners = resolved_ownership(fs, packages);
-    let mut out = Vec::new();
-    for entry in fs.entries() {
-        let sha256 = if digests && matches!(entry.kind, EntryKind::File | EntryKind::Hardlink) {
-            match sha256_of(fs, entry) {
-                Ok(h) => Some(h),
-                Err(e) => {
-                    ctx.warn("files", Some(&entry.path), format!("cannot hash file: {e}"));
-                    None
+    entry: &FileEntry,
+    settings: &WalkSettings<'_>,
+    buf: &mut Vec<u8>,
+    out: &mut WalkOutput,
+) {
+    let is_content = matches!(entry.kind, EntryKind::File | EntryKind::Hardlink);
+    let digest = settings.digests && is_content;
+    let scan = !(settings.secrets.is_empty() && settings.content.is_empty())
+        && crate::secrets::wants(entry, settings.scan_max_size);
+    let mut sha256 = None;
+    if digest || scan {
+        match read_once(fs, entry, digest, scan, buf) {
+            Ok(h) => sha256 = h,
+            Err(e) => {
+                if digest {
+                    out.file_warnings
+                        .push((entry.path.clone(), format!("cannot hash file: {e}")));
                 }
+                if scan {
+                    out.secret_warnings
+                        .push((entry.path.clone(), format!("cannot read file: {e}")));
+                }
+                buf.clear();
             }
-        } else {
-            None
-        };
-        out.push(FileRecord {
-            path: entry.path.clone(),
-            file_type: kind_name(entry.kind).to_string(),
-            size: entry.size,
-            mode: entry.mode,
-            uid: entry.uid,
-            gid: entry.gid,
-            link_target: entry.link_target.clone(),
-            sha256,
-            layer: fs
-                .layers()
-                .get(entry.layer_index)
-                .and_then(|l| l.diff_id.clone()),
-            owner: owners.get(&entry.path).cloned(),
-        });
+        }
+        if scan && !buf.is_empty() && buf.len() as u64 <= settings.scan_max_size {
+            out.secrets.extend(settings.secrets.scan(&entry.path, buf));
+            out.content_hits
+                .extend(settings.content.scan(&entry.path, buf));
+        }
+        if buf.capacity() > 4 * CHUNK {
+            // a large file was scanned: do not keep its buffer for the rest of the walk
+            *buf = Vec::new();
+        }
     }
-    out
+    out.records.push(FileRecord {
+        path: entry.path.clone(),
+        file_type: kind_name(entry.kind).to_string(),
+        size: entry.size,
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        link_target: entry.link_target.clone(),
+        sha256,
+        layer: fs
+            .layers()
+            .get(entry.layer_index)
+            .and_then(|l| l.diff_id.clone()),
+        owner: None,
+    });
+}
+
+/// Fills in the owning OS package of each record once the packages are known.
+pub(crate) fn attach_owners(fs: &dyn ImageFs, packages: &[Package], records: &mut [FileRecord]) {
+    let owners = resolved_ownership(fs, packages);
+    if owners.is_empty() {
+        return;
+    }
+    for r in records {
+        r.owner = owners.get(&r.path).cloned();
+    }
 }

@@ -73,6 +73,8 @@ pub struct CatalogOptions {
     pub max_database_size: u64,
     /// Largest metadata file read by catalogers (copyright, `*.list`, `*.md5sums`), bytes.
     pub max_metadata_file_size: u64,
+    /// Limits of the language and binary catalogers.
+    pub language: crate::lang::LangLimits,
 }
 
 impl Default for CatalogOptions {
@@ -87,6 +89,7 @@ impl Default for CatalogOptions {
             report_owned_language_packages: true,
             max_database_size: 512 * 1024 * 1024,
             max_metadata_file_size: 16 * 1024 * 1024,
+            language: crate::lang::LangLimits::default(),
         }
     }
 }

@@ -132,7 +132,10 @@ fn main() {
     let per_dir: usize = arg(&args, "--per-dir", "1000").parse().unwrap();
     let layers: usize = arg(&args, "--layers", "1").parse().unwrap();
     let out = PathBuf::from(arg(&args, "--out", "big-image"));
-    assert!(per_dir > 0 && layers > 0, "--per-dir and --layers must be positive");
+    assert!(
+        per_dir > 0 && layers > 0,
+        "--per-dir and --layers must be positive"
+    );
 
     let blobs = out.join("blobs/sha256");
     fs::create_dir_all(&blobs).unwrap();
@@ -181,7 +184,11 @@ fn main() {
             let replace_start = opaque_start + per_dir;
             for n in replace_start..(replace_start + 5).min(first) {
                 let path = format!("{}/f{n}", dir_of(n));
-                add_file(b, &path, format!("replaced in layer {layer_index}\n").as_bytes());
+                add_file(
+                    b,
+                    &path,
+                    format!("replaced in layer {layer_index}\n").as_bytes(),
+                );
                 alive.insert(format!("/{path}"));
             }
         }
@@ -252,11 +259,7 @@ fn main() {
         }],
     });
     fs::write(out.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-    fs::write(
-        out.join("oci-layout"),
-        br#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
+    fs::write(out.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     let summary = serde_json::json!({
         "layers": layers,
         "regular_files": alive.len(),
