@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::distro::detect_distro;
-use crate::files::{WalkOutput, WalkSettings, attach_owners, ownership, walk_entry};
+use crate::files::{WalkOutput, WalkSettings, build_records, ownership, walk_entry};
 use crate::image_metadata::image_metadata;
 use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
 use crate::options::CatalogOptions;
@@ -139,17 +139,27 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
     // The one walk of the tree.
     let mut wanted: Vec<Vec<anchorage_image::FileEntry>> = vec![Vec::new(); catalogers.len()];
     let mut walk = WalkOutput {
-        records: Vec::with_capacity(fs.entry_count()),
+        digests: Vec::with_capacity(fs.entry_count()),
         ..WalkOutput::default()
     };
     let mut buf = Vec::new();
+    let mut head = Vec::with_capacity(crate::files::HEAD);
+    let mut takers: Vec<usize> = Vec::new();
     for entry in fs.entries() {
-        for (c, list) in catalogers.iter().zip(wanted.iter_mut()) {
-            if c.wants(&entry) {
-                list.push(entry.clone());
+        takers.clear();
+        takers.extend(
+            catalogers
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.wants(&entry))
+                .map(|(i, _)| i),
+        );
+        let read = walk_entry(fs, &entry, &settings, &mut buf, &mut head, &mut walk);
+        for &i in &takers {
+            if catalogers[i].wants_content(&entry, read.then_some(head.as_slice())) {
+                wanted[i].push(entry.clone());
             }
         }
-        walk_entry(fs, &entry, &settings, &mut buf, &mut walk);
     }
 
     let mut packages = Vec::new();
@@ -160,13 +170,13 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
     sort_packages(&mut packages);
 
     let WalkOutput {
-        records: mut files,
+        digests,
         secrets,
         content_hits,
         file_warnings,
         secret_warnings,
     } = walk;
-    attach_owners(fs, &packages, &mut files);
+    let files = build_records(fs, &packages, digests, options.file_records);
     // warnings in the order the stages always reported them
     for (path, message) in file_warnings {
         ctx.warn("files", Some(&path), message);

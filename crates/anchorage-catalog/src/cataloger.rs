@@ -43,6 +43,15 @@ pub trait Cataloger: Send + Sync {
     /// single walk, so it must be cheap (a look at the name, kind or size; no reads).
     fn wants(&self, entry: &FileEntry) -> bool;
 
+    /// Second look at an entry [`Cataloger::wants`] accepted, with the first bytes of its
+    /// content (up to 16) when the walk read them anyway (`None` otherwise: then keep it if
+    /// in doubt). Lets a cataloger that wants, say, executables skip every other file without
+    /// a read of its own. Default: keep.
+    fn wants_content(&self, entry: &FileEntry, head: Option<&[u8]>) -> bool {
+        let _ = (entry, head);
+        true
+    }
+
     /// Returns the packages found, given the entries [`Cataloger::wants`] accepted (in walk
     /// order). Other paths may still be looked up or read through `fs`.
     fn catalog_files(
@@ -56,6 +65,8 @@ pub trait Cataloger: Send + Sync {
     /// [`crate::catalog`] never calls this (it walks once for all catalogers).
     fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
         let files: Vec<FileEntry> = fs.entries().filter(|e| self.wants(e)).collect();
+        // `wants_content` is not consulted here: without the walk's read there is no head,
+        // which it must treat as "keep".
         self.catalog_files(fs, &files, ctx)
     }
 }

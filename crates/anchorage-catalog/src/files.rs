@@ -1,13 +1,14 @@
 //! File records: every path of the squashed tree with type, size, mode, owner ids, link
 //! target, sha256 of regular files, the layer it came from, and the package that owns it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use anchorage_image::{EntryKind, FileEntry, ImageFs};
 use sha2::{Digest as _, Sha256};
 
 use crate::model::{ContentHit, FileRecord, Package, PackageFile, PackageMetadata};
+use crate::options::FileRecordScope;
 use crate::secrets::RuleSet;
 
 /// The files a package's metadata declares (OS databases and Python RECORDs).
@@ -82,7 +83,8 @@ fn kind_name(kind: EntryKind) -> &'static str {
 /// attached later), secret and content hits, and the warnings of each stage in order.
 #[derive(Default)]
 pub(crate) struct WalkOutput {
-    pub(crate) records: Vec<FileRecord>,
+    /// sha256 of each entry in walk order (`None`: not a regular file, digests off, or unreadable).
+    pub(crate) digests: Vec<Option<[u8; 32]>>,
     pub(crate) secrets: Vec<ContentHit>,
     pub(crate) content_hits: Vec<ContentHit>,
     pub(crate) file_warnings: Vec<(String, String)>,
@@ -98,6 +100,8 @@ pub(crate) struct WalkSettings<'a> {
 }
 
 const CHUNK: usize = 64 * 1024;
+/// Bytes of each file's start handed to [`crate::Cataloger::wants_content`].
+pub(crate) const HEAD: usize = 16;
 
 /// Reads the content of `entry` once: hashes it (when `digest`) and, when it is small enough
 /// for the secret scan, keeps it for the rules. Returns (sha256, content kept for scanning).
@@ -107,7 +111,8 @@ fn read_once(
     digest: bool,
     keep: bool,
     buf: &mut Vec<u8>,
-) -> Result<Option<String>, String> {
+    head: &mut Vec<u8>,
+) -> Result<Option<[u8; 32]>, String> {
     let mut reader = fs.open_entry(entry).map_err(|e| e.to_string())?;
     let mut hasher = digest.then(Sha256::new);
     buf.clear();
@@ -122,30 +127,41 @@ fn read_once(
         if let Some(h) = hasher.as_mut() {
             h.update(&chunk[..n]);
         }
+        if head.len() < HEAD {
+            let take = (HEAD - head.len()).min(n);
+            head.extend_from_slice(&chunk[..take]);
+        }
         if keep {
             buf.extend_from_slice(&chunk[..n]);
         }
     }
-    Ok(hasher.map(|h| hex::encode(h.finalize())))
+    Ok(hasher.map(|h| h.finalize().into()))
 }
 
-/// Records one entry of the walk: its file record (sha256 computed in the same read as the
-/// secret and content scans) and its scan hits.
+/// Records one entry of the walk: its sha256 (computed in the same read as the secret and
+/// content scans) and its scan hits. Returns whether the content was read, with its first
+/// [`HEAD`] bytes left in `head`.
 pub(crate) fn walk_entry(
     fs: &dyn ImageFs,
     entry: &FileEntry,
     settings: &WalkSettings<'_>,
     buf: &mut Vec<u8>,
+    head: &mut Vec<u8>,
     out: &mut WalkOutput,
-) {
+) -> bool {
+    head.clear();
+    let mut read = false;
     let is_content = matches!(entry.kind, EntryKind::File | EntryKind::Hardlink);
     let digest = settings.digests && is_content;
     let scan = !(settings.secrets.is_empty() && settings.content.is_empty())
         && crate::secrets::wants(entry, settings.scan_max_size);
     let mut sha256 = None;
     if digest || scan {
-        match read_once(fs, entry, digest, scan, buf) {
-            Ok(h) => sha256 = h,
+        match read_once(fs, entry, digest, scan, buf, head) {
+            Ok(h) => {
+                sha256 = h;
+                read = true;
+            }
             Err(e) => {
                 if digest {
                     out.file_warnings
@@ -168,30 +184,63 @@ pub(crate) fn walk_entry(
             *buf = Vec::new();
         }
     }
-    out.records.push(FileRecord {
-        path: entry.path.clone(),
-        file_type: kind_name(entry.kind).to_string(),
-        size: entry.size,
-        mode: entry.mode,
-        uid: entry.uid,
-        gid: entry.gid,
-        link_target: entry.link_target.clone(),
-        sha256,
-        layer: fs
-            .layers()
-            .get(entry.layer_index)
-            .and_then(|l| l.diff_id.clone()),
-        owner: None,
-    });
+    out.digests.push(sha256);
+    read
 }
 
-/// Fills in the owning OS package of each record once the packages are known.
-pub(crate) fn attach_owners(fs: &dyn ImageFs, packages: &[Package], records: &mut [FileRecord]) {
+/// Builds the file records once packages (owners) are known, from a metadata-only pass over
+/// the tree (same order as the walk) and the digests the walk computed. With
+/// [`FileRecordScope::Related`] only the records the SBOM encoders look at are kept.
+pub(crate) fn build_records(
+    fs: &dyn ImageFs,
+    packages: &[Package],
+    digests: Vec<Option<[u8; 32]>>,
+    scope: FileRecordScope,
+) -> Vec<FileRecord> {
     let owners = resolved_ownership(fs, packages);
-    if owners.is_empty() {
-        return;
+    let related: Option<HashSet<&str>> = match scope {
+        FileRecordScope::All => None,
+        FileRecordScope::Related => Some(
+            packages
+                .iter()
+                .flat_map(|p| {
+                    declared_files(p)
+                        .iter()
+                        .map(|f| f.path.as_str())
+                        .chain(p.locations.iter().map(|l| l.path.as_str()))
+                })
+                .chain(owners.keys().map(String::as_str))
+                // the root keeps the list non-empty exactly when the full list is
+                .chain(["/"])
+                .collect(),
+        ),
+    };
+    let mut out = Vec::with_capacity(match &related {
+        None => digests.len(),
+        Some(r) => r.len(),
+    });
+    for (entry, digest) in fs.entries().zip(digests) {
+        if related
+            .as_ref()
+            .is_some_and(|r| !r.contains(entry.path.as_str()))
+        {
+            continue;
+        }
+        out.push(FileRecord {
+            owner: owners.get(&entry.path).cloned(),
+            file_type: kind_name(entry.kind).to_string(),
+            size: entry.size,
+            mode: entry.mode,
+            uid: entry.uid,
+            gid: entry.gid,
+            sha256: digest.map(hex::encode),
+            layer: fs
+                .layers()
+                .get(entry.layer_index)
+                .and_then(|l| l.diff_id.clone()),
+            link_target: entry.link_target,
+            path: entry.path,
+        });
     }
-    for r in records {
-        r.owner = owners.get(&r.path).cloned();
-    }
+    out
 }

@@ -22,7 +22,7 @@ pub use model::*;
 pub use catalog::{catalog, catalog_os_packages, catalogers};
 pub use distro::detect_distro;
 pub use image_metadata::{dockerfile_line, reconstruct_dockerfile};
-pub use options::{CatalogOptions, SecretsOptions, default_secret_rules};
+pub use options::{CatalogOptions, FileRecordScope, SecretsOptions, default_secret_rules};
 pub use os::Parsed;
 pub use secrets::RuleSet;
 

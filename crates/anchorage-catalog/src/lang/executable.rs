@@ -41,6 +41,10 @@ impl Cataloger for ExecutableCataloger {
         is_file(e) && e.size >= 64 && e.size <= self.limits.max_binary_bytes
     }
 
+    fn wants_content(&self, _entry: &FileEntry, head: Option<&[u8]>) -> bool {
+        head.is_none_or(|h| h.len() >= 4 && is_executable_magic(&h[..4]))
+    }
+
     fn catalog_files(
         &self,
         fs: &dyn ImageFs,
