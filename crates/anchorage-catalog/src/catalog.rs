@@ -1,5 +1,6 @@
-//! The orchestrator: distro detection -> OS and language catalogers -> ownership dedup ->
-//! files -> secrets and content search -> retrieved files -> image metadata.
+//! The orchestrator: distro detection -> one walk of the tree (every cataloger's files, file
+//! records with digests, secrets and content search, each file read at most once) -> OS and
+//! language catalogers -> ownership dedup and file owners -> retrieved files -> image metadata.
 
 use std::collections::HashMap;
 
@@ -9,14 +10,22 @@ use chrono::Utc;
 
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::distro::detect_distro;
-use crate::files::{file_records, ownership};
+use crate::files::{WalkOutput, WalkSettings, build_records, ownership, walk_entry};
 use crate::image_metadata::image_metadata;
 use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
 use crate::options::CatalogOptions;
 use crate::os::apk::ApkCataloger;
 use crate::os::dpkg::DpkgCataloger;
 use crate::os::rpm::RpmCataloger;
-use crate::secrets::{RuleSet, scan_tree};
+use crate::secrets::RuleSet;
+
+/// Every cataloger configured by `options`, in the order their packages were always gathered:
+/// the OS catalogers (dpkg, apk, rpm), then the language and binary catalogers.
+pub fn catalogers(options: &CatalogOptions) -> Vec<Box<dyn Cataloger>> {
+    let mut all = os_catalogers(options);
+    all.extend(crate::lang::language_catalogers(&options.language));
+    all
+}
 
 /// The OS package catalogers (dpkg, apk, rpm) configured by `options`.
 pub(crate) fn os_catalogers(options: &CatalogOptions) -> Vec<Box<dyn Cataloger>> {
@@ -114,23 +123,65 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
             "distribution not identified; reported as unknown",
         );
     }
-    let mut catalogers = os_catalogers(options);
-    catalogers.extend(crate::lang::catalogers());
-    let mut packages = Vec::new();
-    for c in &catalogers {
-        packages.extend(c.catalog(fs, &mut ctx));
-    }
-    let mut packages = dedup_owned(packages, options.report_owned_language_packages);
-    sort_packages(&mut packages);
-
-    let files = file_records(fs, &packages, options.file_digests, &mut ctx);
-
+    let catalogers = catalogers(options);
     let (secret_rules, secret_errors) = if options.secrets.enabled {
         RuleSet::compile(&options.secrets.rules)
     } else {
         RuleSet::compile(&[])
     };
     let (content_rules, content_errors) = RuleSet::compile(&options.content_search);
+    let settings = WalkSettings {
+        digests: options.file_digests,
+        secrets: &secret_rules,
+        content: &content_rules,
+        scan_max_size: options.secrets.max_file_size,
+    };
+
+    // The one walk of the tree.
+    let mut wanted: Vec<Vec<anchorage_image::FileEntry>> = vec![Vec::new(); catalogers.len()];
+    let mut walk = WalkOutput {
+        digests: Vec::with_capacity(fs.entry_count()),
+        ..WalkOutput::default()
+    };
+    let mut buf = Vec::new();
+    let mut head = Vec::with_capacity(crate::files::HEAD);
+    let mut takers: Vec<usize> = Vec::new();
+    for entry in fs.entries() {
+        takers.clear();
+        takers.extend(
+            catalogers
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.wants(&entry))
+                .map(|(i, _)| i),
+        );
+        let read = walk_entry(fs, &entry, &settings, &mut buf, &mut head, &mut walk);
+        for &i in &takers {
+            if catalogers[i].wants_content(&entry, read.then_some(head.as_slice())) {
+                wanted[i].push(entry.clone());
+            }
+        }
+    }
+
+    let mut packages = Vec::new();
+    for (c, files) in catalogers.iter().zip(wanted) {
+        packages.extend(c.catalog_files(fs, &files, &mut ctx));
+    }
+    let mut packages = dedup_owned(packages, options.report_owned_language_packages);
+    sort_packages(&mut packages);
+
+    let WalkOutput {
+        digests,
+        secrets,
+        content_hits,
+        file_warnings,
+        secret_warnings,
+    } = walk;
+    let files = build_records(fs, &packages, digests, options.file_records);
+    // warnings in the order the stages always reported them
+    for (path, message) in file_warnings {
+        ctx.warn("files", Some(&path), message);
+    }
     for (name, err) in secret_errors.into_iter().chain(content_errors) {
         ctx.warn(
             "secrets",
@@ -138,13 +189,9 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
             format!("rule {name} skipped: invalid regex: {err}"),
         );
     }
-    let (secrets, content_hits) = scan_tree(
-        fs,
-        &secret_rules,
-        &content_rules,
-        options.secrets.max_file_size,
-        &mut ctx,
-    );
+    for (path, message) in secret_warnings {
+        ctx.warn("secrets", Some(&path), message);
+    }
     let retrieved_files = crate::retrieved::retrieve(
         fs,
         &options.retrieve_files,

@@ -1,14 +1,15 @@
 //! File records: every path of the squashed tree with type, size, mode, owner ids, link
 //! target, sha256 of regular files, the layer it came from, and the package that owns it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use anchorage_image::{EntryKind, FileEntry, ImageFs};
 use sha2::{Digest as _, Sha256};
 
-use crate::cataloger::CatalogContext;
-use crate::model::{FileRecord, Package, PackageFile, PackageMetadata};
+use crate::model::{ContentHit, FileRecord, Package, PackageFile, PackageMetadata};
+use crate::options::FileRecordScope;
+use crate::secrets::RuleSet;
 
 /// The files a package's metadata declares (OS databases and Python RECORDs).
 pub(crate) fn declared_files(p: &Package) -> &[PackageFile] {
@@ -78,58 +79,167 @@ fn kind_name(kind: EntryKind) -> &'static str {
     }
 }
 
-/// sha256 hex of a regular file, streamed.
-pub(crate) fn sha256_of(fs: &dyn ImageFs, entry: &FileEntry) -> Result<String, String> {
+/// What the single walk gathers besides the catalogers' file lists: file records (owners
+/// attached later), secret and content hits, and the warnings of each stage in order.
+#[derive(Default)]
+pub(crate) struct WalkOutput {
+    /// sha256 of each entry in walk order (`None`: not a regular file, digests off, or unreadable).
+    pub(crate) digests: Vec<Option<[u8; 32]>>,
+    pub(crate) secrets: Vec<ContentHit>,
+    pub(crate) content_hits: Vec<ContentHit>,
+    pub(crate) file_warnings: Vec<(String, String)>,
+    pub(crate) secret_warnings: Vec<(String, String)>,
+}
+
+/// Settings of the per-entry work of the walk.
+pub(crate) struct WalkSettings<'a> {
+    pub(crate) digests: bool,
+    pub(crate) secrets: &'a RuleSet,
+    pub(crate) content: &'a RuleSet,
+    pub(crate) scan_max_size: u64,
+}
+
+const CHUNK: usize = 64 * 1024;
+/// Bytes of each file's start handed to [`crate::Cataloger::wants_content`].
+pub(crate) const HEAD: usize = 16;
+
+/// Reads the content of `entry` once: hashes it (when `digest`) and, when it is small enough
+/// for the secret scan, keeps it for the rules. Returns (sha256, content kept for scanning).
+fn read_once(
+    fs: &dyn ImageFs,
+    entry: &FileEntry,
+    digest: bool,
+    keep: bool,
+    buf: &mut Vec<u8>,
+    head: &mut Vec<u8>,
+) -> Result<Option<[u8; 32]>, String> {
     let mut reader = fs.open_entry(entry).map_err(|e| e.to_string())?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut hasher = digest.then(Sha256::new);
+    buf.clear();
+    let mut chunk = [0u8; CHUNK];
     loop {
         let n = reader
-            .read(&mut buf)
+            .read(&mut chunk)
             .map_err(|e| format!("read failed: {e}"))?;
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&chunk[..n]);
+        }
+        if head.len() < HEAD {
+            let take = (HEAD - head.len()).min(n);
+            head.extend_from_slice(&chunk[..take]);
+        }
+        if keep {
+            buf.extend_from_slice(&chunk[..n]);
+        }
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(hasher.map(|h| h.finalize().into()))
 }
 
-/// Builds the file records of the whole tree.
-pub(crate) fn file_records(
+/// Records one entry of the walk: its sha256 (computed in the same read as the secret and
+/// content scans) and its scan hits. Returns whether the content was read, with its first
+/// [`HEAD`] bytes left in `head`.
+pub(crate) fn walk_entry(
+    fs: &dyn ImageFs,
+    entry: &FileEntry,
+    settings: &WalkSettings<'_>,
+    buf: &mut Vec<u8>,
+    head: &mut Vec<u8>,
+    out: &mut WalkOutput,
+) -> bool {
+    head.clear();
+    let mut read = false;
+    let is_content = matches!(entry.kind, EntryKind::File | EntryKind::Hardlink);
+    let digest = settings.digests && is_content;
+    let scan = !(settings.secrets.is_empty() && settings.content.is_empty())
+        && crate::secrets::wants(entry, settings.scan_max_size);
+    let mut sha256 = None;
+    if digest || scan {
+        match read_once(fs, entry, digest, scan, buf, head) {
+            Ok(h) => {
+                sha256 = h;
+                read = true;
+            }
+            Err(e) => {
+                if digest {
+                    out.file_warnings
+                        .push((entry.path.clone(), format!("cannot hash file: {e}")));
+                }
+                if scan {
+                    out.secret_warnings
+                        .push((entry.path.clone(), format!("cannot read file: {e}")));
+                }
+                buf.clear();
+            }
+        }
+        if scan && !buf.is_empty() && buf.len() as u64 <= settings.scan_max_size {
+            out.secrets.extend(settings.secrets.scan(&entry.path, buf));
+            out.content_hits
+                .extend(settings.content.scan(&entry.path, buf));
+        }
+        if buf.capacity() > 4 * CHUNK {
+            // a large file was scanned: do not keep its buffer for the rest of the walk
+            *buf = Vec::new();
+        }
+    }
+    out.digests.push(sha256);
+    read
+}
+
+/// Builds the file records once packages (owners) are known, from a metadata-only pass over
+/// the tree (same order as the walk) and the digests the walk computed. With
+/// [`FileRecordScope::Related`] only the records the SBOM encoders look at are kept.
+pub(crate) fn build_records(
     fs: &dyn ImageFs,
     packages: &[Package],
-    digests: bool,
-    ctx: &mut CatalogContext,
+    digests: Vec<Option<[u8; 32]>>,
+    scope: FileRecordScope,
 ) -> Vec<FileRecord> {
     let owners = resolved_ownership(fs, packages);
-    let mut out = Vec::new();
-    for entry in fs.entries() {
-        let sha256 = if digests && matches!(entry.kind, EntryKind::File | EntryKind::Hardlink) {
-            match sha256_of(fs, entry) {
-                Ok(h) => Some(h),
-                Err(e) => {
-                    ctx.warn("files", Some(&entry.path), format!("cannot hash file: {e}"));
-                    None
-                }
-            }
-        } else {
-            None
-        };
+    let related: Option<HashSet<&str>> = match scope {
+        FileRecordScope::All => None,
+        FileRecordScope::Related => Some(
+            packages
+                .iter()
+                .flat_map(|p| {
+                    declared_files(p)
+                        .iter()
+                        .map(|f| f.path.as_str())
+                        .chain(p.locations.iter().map(|l| l.path.as_str()))
+                })
+                .chain(owners.keys().map(String::as_str))
+                // the root keeps the list non-empty exactly when the full list is
+                .chain(["/"])
+                .collect(),
+        ),
+    };
+    let mut out = Vec::with_capacity(match &related {
+        None => digests.len(),
+        Some(r) => r.len(),
+    });
+    for (entry, digest) in fs.entries().zip(digests) {
+        if related
+            .as_ref()
+            .is_some_and(|r| !r.contains(entry.path.as_str()))
+        {
+            continue;
+        }
         out.push(FileRecord {
-            path: entry.path.clone(),
+            owner: owners.get(&entry.path).cloned(),
             file_type: kind_name(entry.kind).to_string(),
             size: entry.size,
             mode: entry.mode,
             uid: entry.uid,
             gid: entry.gid,
-            link_target: entry.link_target.clone(),
-            sha256,
+            sha256: digest.map(hex::encode),
             layer: fs
                 .layers()
                 .get(entry.layer_index)
                 .and_then(|l| l.diff_id.clone()),
-            owner: owners.get(&entry.path).cloned(),
+            link_target: entry.link_target,
+            path: entry.path,
         });
     }
     out

@@ -19,10 +19,10 @@ pub use cataloger::{CatalogContext, Cataloger};
 pub use lang::{LangLimits, fuzzing as lang_fuzzing, language_catalogers};
 pub use model::*;
 
-pub use catalog::{catalog, catalog_os_packages};
+pub use catalog::{catalog, catalog_os_packages, catalogers};
 pub use distro::detect_distro;
 pub use image_metadata::{dockerfile_line, reconstruct_dockerfile};
-pub use options::{CatalogOptions, SecretsOptions, default_secret_rules};
+pub use options::{CatalogOptions, FileRecordScope, SecretsOptions, default_secret_rules};
 pub use os::Parsed;
 pub use os::rpm::{HeaderLimits, RpmLimits, SqliteLimits};
 pub use secrets::RuleSet;

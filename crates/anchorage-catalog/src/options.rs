@@ -49,6 +49,18 @@ pub fn default_secret_rules() -> Vec<(String, String)> {
     .collect()
 }
 
+/// Which file records an analysis keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileRecordScope {
+    /// Every path of the tree (the stored analysis document, native JSON).
+    #[default]
+    All,
+    /// Only the records CycloneDX and SPDX encoders use: paths a package declares, owns or was
+    /// found at, plus the root. Their output is the same as with `All`; memory no longer grows
+    /// with the number of unrelated files (millions in monorepo and ML images).
+    Related,
+}
+
 /// Options for one analysis. `Default` gives Anchore's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogOptions {
@@ -75,6 +87,10 @@ pub struct CatalogOptions {
     pub max_metadata_file_size: u64,
     /// Bounds on rpm header blobs and on reading `rpmdb.sqlite`.
     pub rpm: crate::os::rpm::RpmLimits,
+    /// Limits of the language and binary catalogers.
+    pub language: crate::lang::LangLimits,
+    /// Which file records are kept (default all).
+    pub file_records: FileRecordScope,
 }
 
 impl Default for CatalogOptions {
@@ -90,6 +106,8 @@ impl Default for CatalogOptions {
             max_database_size: 512 * 1024 * 1024,
             max_metadata_file_size: 16 * 1024 * 1024,
             rpm: crate::os::rpm::RpmLimits::default(),
+            language: crate::lang::LangLimits::default(),
+            file_records: FileRecordScope::All,
         }
     }
 }

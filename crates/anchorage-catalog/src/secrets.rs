@@ -2,10 +2,9 @@
 //! and line numbers, never the matched text. Binary files (a NUL in the first 8 KiB) and files
 //! over the size limit are skipped.
 
-use anchorage_image::{EntryKind, ImageFs};
+use anchorage_image::{EntryKind, FileEntry};
 use regex::{Regex, RegexSet};
 
-use crate::cataloger::CatalogContext;
 use crate::model::ContentHit;
 
 /// Bytes looked at to tell binary from text.
@@ -88,50 +87,9 @@ fn is_binary(content: &[u8]) -> bool {
     memchr::memchr(0, &content[..content.len().min(BINARY_SNIFF)]).is_some()
 }
 
-/// Runs both rule sets over every regular file within `max_size`; returns (secrets, content).
-pub(crate) fn scan_tree(
-    fs: &dyn ImageFs,
-    secrets: &RuleSet,
-    content: &RuleSet,
-    max_size: u64,
-    ctx: &mut CatalogContext,
-) -> (Vec<ContentHit>, Vec<ContentHit>) {
-    let mut secret_hits = Vec::new();
-    let mut content_hits = Vec::new();
-    if secrets.is_empty() && content.is_empty() {
-        return (secret_hits, content_hits);
-    }
-    let paths: Vec<String> = fs
-        .entries()
-        .filter(|e| e.kind == EntryKind::File && e.size <= max_size && e.size > 0)
-        .map(|e| e.path.clone())
-        .collect();
-    for path in paths {
-        let Some(entry) = fs.entry(&path) else {
-            continue;
-        };
-        let mut reader = match fs.open_entry(entry) {
-            Ok(r) => r,
-            Err(e) => {
-                ctx.warn("secrets", Some(&path), format!("cannot read file: {e}"));
-                continue;
-            }
-        };
-        let mut buf = Vec::new();
-        if let Err(e) = std::io::Read::read_to_end(
-            &mut std::io::Read::take(&mut reader, max_size.saturating_add(1)),
-            &mut buf,
-        ) {
-            ctx.warn("secrets", Some(&path), format!("cannot read file: {e}"));
-            continue;
-        }
-        if buf.len() as u64 > max_size {
-            continue;
-        }
-        secret_hits.extend(secrets.scan(&path, &buf));
-        content_hits.extend(content.scan(&path, &buf));
-    }
-    (secret_hits, content_hits)
+/// Whether the secret and content scans read `entry` (regular files of 1..=`max_size` bytes).
+pub(crate) fn wants(entry: &FileEntry, max_size: u64) -> bool {
+    entry.kind == EntryKind::File && entry.size <= max_size && entry.size > 0
 }
 
 #[cfg(test)]

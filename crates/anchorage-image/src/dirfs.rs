@@ -209,15 +209,19 @@ impl ImageFs for DirFs {
         &self.layers
     }
 
-    fn entry(&self, path: &str) -> Option<&FileEntry> {
+    fn entry(&self, path: &str) -> Option<FileEntry> {
         if let Some(e) = self.entries.get(path) {
-            return Some(e);
+            return Some(e.clone());
         }
-        self.entries.get(&normalize_path(path)?)
+        self.entries.get(&normalize_path(path)?).cloned()
     }
 
-    fn entries(&self) -> Box<dyn Iterator<Item = &FileEntry> + '_> {
-        Box::new(self.entries.values())
+    fn entries(&self) -> Box<dyn Iterator<Item = FileEntry> + '_> {
+        Box::new(self.entries.values().cloned())
+    }
+
+    fn entry_count(&self) -> usize {
+        self.entries.len()
     }
 
     fn open_entry(&self, entry: &FileEntry) -> Result<Box<dyn Read + Send + '_>, FsError> {

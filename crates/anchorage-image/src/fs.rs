@@ -106,10 +106,18 @@ pub trait ImageFs: Send + Sync {
     fn layers(&self) -> &[LayerRef];
 
     /// The entry at `path` without following a final symlink (parents are not resolved either).
-    fn entry(&self, path: &str) -> Option<&FileEntry>;
+    ///
+    /// Entries are returned by value: implementations may keep a compact index and build the
+    /// path on demand (a squashed tree of millions of files never stores full paths).
+    fn entry(&self, path: &str) -> Option<FileEntry>;
 
-    /// All entries in path order (parents before children).
-    fn entries(&self) -> Box<dyn Iterator<Item = &FileEntry> + '_>;
+    /// All entries in byte order of their paths (parents before children), by value.
+    fn entries(&self) -> Box<dyn Iterator<Item = FileEntry> + '_>;
+
+    /// Number of entries [`ImageFs::entries`] yields.
+    fn entry_count(&self) -> usize {
+        self.entries().count()
+    }
 
     /// Opens the content of the regular file at `entry.path` (no link following). Hard links are
     /// opened through their target.
@@ -117,7 +125,7 @@ pub trait ImageFs: Send + Sync {
 
     /// Resolves `path`, following symlinks in every component, confined to the image root
     /// (`..` at the root stays at the root), with loop detection.
-    fn resolve(&self, path: &str) -> Result<&FileEntry, FsError> {
+    fn resolve(&self, path: &str) -> Result<FileEntry, FsError> {
         resolve_in(self, path)
     }
 
@@ -125,8 +133,8 @@ pub trait ImageFs: Send + Sync {
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, FsError> {
         let entry = self.resolve(path)?;
         match entry.kind {
-            EntryKind::File | EntryKind::Hardlink => self.open_entry(entry),
-            _ => Err(FsError::NotAFile(entry.path.clone())),
+            EntryKind::File | EntryKind::Hardlink => self.open_entry(&entry),
+            _ => Err(FsError::NotAFile(entry.path)),
         }
     }
 
@@ -145,7 +153,7 @@ pub trait ImageFs: Send + Sync {
                 limit,
             });
         }
-        let mut reader = self.open_entry(entry)?;
+        let mut reader = self.open_entry(&entry)?;
         let mut buf = Vec::with_capacity(usize::try_from(entry.size).unwrap_or(0));
         reader
             .by_ref()
@@ -200,7 +208,7 @@ fn parent_of(path: &str) -> &str {
     }
 }
 
-fn resolve_in<'a, F: ImageFs + ?Sized>(fs: &'a F, path: &str) -> Result<&'a FileEntry, FsError> {
+fn resolve_in<F: ImageFs + ?Sized>(fs: &F, path: &str) -> Result<FileEntry, FsError> {
     let start = normalize_path(path).ok_or_else(|| FsError::NotFound(path.to_string()))?;
     let mut hops = 0usize;
     // Walk component by component; `resolved` is always a symlink-free, normalized prefix.

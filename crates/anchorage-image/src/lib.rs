@@ -21,6 +21,7 @@ mod source;
 mod dirfs;
 mod layer;
 mod limits;
+mod open;
 mod ratio;
 mod squash;
 
@@ -40,6 +41,5 @@ pub use memfs::MemFs;
 pub use dirfs::DirFs;
 pub use layer::{Compression, LayerId};
 pub use limits::{LimitKind, Limits};
-pub use squash::{
-    LayerStats, SquashError, SquashOptions, SquashStats, SquashedFs, open_fs, squash,
-};
+pub use open::open_fs;
+pub use squash::{LayerStats, SquashError, SquashOptions, SquashStats, SquashedFs, squash};

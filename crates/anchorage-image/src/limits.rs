@@ -15,6 +15,8 @@ pub struct Limits {
     /// Maximum uncompressed bytes read from all layers of one image together.
     pub max_total_decompressed_bytes: u64,
     /// Maximum tar entries (including whiteouts and directories) read from all layers together.
+    /// The squashed-tree index costs about 80 bytes per entry, so the default of 8 million
+    /// bounds it near 640 MB.
     pub max_entries: u64,
     /// Maximum size of one file in a layer.
     pub max_file_size: u64,
@@ -39,7 +41,7 @@ impl Default for Limits {
         Self {
             max_layer_decompressed_bytes: 16 * GIB,
             max_total_decompressed_bytes: 64 * GIB,
-            max_entries: 2_000_000,
+            max_entries: 8_000_000,
             max_file_size: 8 * GIB,
             max_path_len: 4096,
             max_pax_header_bytes: 1024 * 1024,

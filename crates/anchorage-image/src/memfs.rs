@@ -146,13 +146,13 @@ impl ImageFs for MemFs {
         &self.layers
     }
 
-    fn entry(&self, path: &str) -> Option<&FileEntry> {
+    fn entry(&self, path: &str) -> Option<FileEntry> {
         let path = normalize_path(path)?;
-        self.entries.get(&path).map(|(e, _)| e)
+        self.entries.get(&path).map(|(e, _)| e.clone())
     }
 
-    fn entries(&self) -> Box<dyn Iterator<Item = &FileEntry> + '_> {
-        Box::new(self.entries.values().map(|(e, _)| e))
+    fn entries(&self) -> Box<dyn Iterator<Item = FileEntry> + '_> {
+        Box::new(self.entries.values().map(|(e, _)| e.clone()))
     }
 
     fn open_entry(&self, entry: &FileEntry) -> Result<Box<dyn Read + Send + '_>, FsError> {

@@ -109,7 +109,7 @@ fn synthetic_dotdot_and_absolute_entries_stay_inside_the_tree() {
         ..SquashOptions::default()
     };
     let fs = squash(&image_of(&[&layer]), &options).unwrap();
-    let paths: Vec<&str> = fs.entries().map(|e| e.path.as_str()).collect();
+    let paths: Vec<String> = fs.entries().map(|e| e.path).collect();
     assert_eq!(
         paths,
         [
@@ -179,7 +179,7 @@ fn synthetic_whiteout_after_same_layer_children_keeps_the_tree_consistent() {
         ],
     );
     let fs = squash(&image_of(&[&lower, &upper]), &SquashOptions::default()).unwrap();
-    let paths: Vec<&str> = fs.entries().map(|e| e.path.as_str()).collect();
+    let paths: Vec<String> = fs.entries().map(|e| e.path).collect();
     assert_eq!(paths, ["/", "/d", "/d/new", "/f", "/f/child"]);
     assert_eq!(fs.entry("/d").unwrap().kind, EntryKind::Dir);
     assert_eq!(fs.entry("/f").unwrap().kind, EntryKind::Dir);

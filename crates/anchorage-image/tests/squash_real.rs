@@ -124,7 +124,7 @@ fn alpine_320_gzip_layer_squashes_with_real_contents() {
     assert_eq!(fs.entries().count(), stats.entries);
     assert!(fs.warnings().is_empty(), "{:?}", fs.warnings());
     // parents come before children
-    let paths: Vec<&str> = fs.entries().map(|e| e.path.as_str()).collect();
+    let paths: Vec<String> = fs.entries().map(|e| e.path).collect();
     assert_eq!(paths[0], "/");
     for p in &paths[1..] {
         let parent = &p[..p.rfind('/').unwrap().max(1)];
@@ -223,8 +223,8 @@ fn zstd_layer_of_real_rootfs_matches_gzip() {
         from_zstd.stats().per_layer[0].compression,
         Compression::Zstd
     );
-    let a: Vec<_> = from_zstd.entries().cloned().collect();
-    let b: Vec<_> = from_gzip.entries().cloned().collect();
+    let a: Vec<_> = from_zstd.entries().collect();
+    let b: Vec<_> = from_gzip.entries().collect();
     assert_eq!(a, b);
     assert_eq!(
         from_zstd

@@ -215,10 +215,22 @@ impl Cataloger for BinaryCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        if !is_file(e) {
+            return false;
+        }
+        let name = base_name(&e.path);
+        name == "release" || CLASSIFIERS.iter().any(|c| (c.file)(name))
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let entries: Vec<_> = fs.entries().filter(|e| is_file(e)).collect();
-        for entry in entries {
+        for entry in files {
             let name = base_name(&entry.path);
             if name == "release"
                 && fs

@@ -1,6 +1,6 @@
 //! .NET packages from `*.deps.json` (the `libraries` map: `Name/Version` -> type, sha512, path).
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use serde_json::Value;
 
@@ -61,13 +61,18 @@ impl Cataloger for DotnetCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e) && e.path.ends_with(".deps.json")
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let entries: Vec<_> = fs
-            .entries()
-            .filter(|e| is_file(e) && e.path.ends_with(".deps.json"))
-            .collect();
-        for entry in entries {
+        for entry in files {
             let Some(b) = read_entry(fs, entry, self.limits.max_manifest_bytes, ctx, STAGE) else {
                 continue;
             };

@@ -37,13 +37,22 @@ impl Cataloger for ExecutableCataloger {
         "executables"
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e) && e.size >= 64 && e.size <= self.limits.max_binary_bytes
+    }
+
+    fn wants_content(&self, _entry: &FileEntry, head: Option<&[u8]>) -> bool {
+        head.is_none_or(|h| h.len() >= 4 && is_executable_magic(&h[..4]))
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let entries: Vec<_> = fs
-            .entries()
-            .filter(|e| is_file(e) && e.size >= 64 && e.size <= self.limits.max_binary_bytes)
-            .collect();
-        for entry in entries {
+        for entry in files {
             if !looks_executable(fs, entry) {
                 continue;
             }

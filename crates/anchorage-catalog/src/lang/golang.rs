@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use object::{Object, ObjectSection};
 
@@ -348,10 +348,18 @@ impl Cataloger for GoCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e) && base_name(&e.path) == "go.mod"
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let entries: Vec<_> = fs.entries().filter(|e| is_file(e)).collect();
-        for entry in entries {
+        for entry in files {
             if base_name(&entry.path) == "go.mod" {
                 out.extend(self.go_mod(fs, entry, ctx));
                 continue;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::{Location, PackageType};
 use quick_xml::events::Event;
 use sha1::{Digest as _, Sha1};
@@ -504,13 +504,18 @@ impl Cataloger for JavaCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e) && archive_ext(base_name(&e.path)).is_some()
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let candidates: Vec<_> = fs
-            .entries()
-            .filter(|e| is_file(e) && archive_ext(base_name(&e.path)).is_some())
-            .collect();
-        for entry in candidates {
+        for entry in files {
             let Some(bytes) = read_entry(fs, entry, self.limits.max_archive_bytes, ctx, STAGE)
             else {
                 continue;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use serde_json::Value;
 
@@ -303,10 +303,27 @@ impl Cataloger for JavascriptCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e)
+            && matches!(
+                base_name(&e.path),
+                "package.json"
+                    | "package-lock.json"
+                    | "npm-shrinkwrap.json"
+                    | "yarn.lock"
+                    | "pnpm-lock.yaml"
+            )
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
         let lim = self.limits.max_manifest_bytes;
-        let entries: Vec<_> = fs.entries().filter(|e| is_file(e)).collect();
+        let entries = files;
         let mut installed: BTreeSet<(String, String, String)> = BTreeSet::new();
         for entry in entries
             .iter()
@@ -356,7 +373,7 @@ impl Cataloger for JavascriptCataloger {
                 )),
             }
         };
-        for entry in &entries {
+        for entry in entries {
             let base = base_name(&entry.path);
             if !matches!(
                 base,

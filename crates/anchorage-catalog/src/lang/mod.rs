@@ -61,11 +61,6 @@ impl Default for LangLimits {
     }
 }
 
-/// All language and binary catalogers with default limits, in a stable order.
-pub(crate) fn catalogers() -> Vec<Box<dyn Cataloger>> {
-    catalogers_with(&LangLimits::default())
-}
-
 /// All language and binary catalogers using `limits`.
 pub fn language_catalogers(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
     catalogers_with(limits)
@@ -98,7 +93,7 @@ pub(crate) fn location_of(fs: &dyn ImageFs, entry: &FileEntry) -> Location {
 /// The location of `path` (layer looked up when the path exists).
 pub(crate) fn location_of_path(fs: &dyn ImageFs, path: &str) -> Location {
     match fs.entry(path) {
-        Some(e) => location_of(fs, e),
+        Some(e) => location_of(fs, &e),
         None => Location::new(path.to_string(), None),
     }
 }

@@ -1,7 +1,7 @@
 //! PHP composer packages: `vendor/composer/installed.json` (v1 array or v2 `{packages}`) and
 //! `composer.lock` (`packages` and `packages-dev`).
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use serde_json::Value;
 
@@ -85,17 +85,20 @@ impl Cataloger for PhpCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e)
+            && (base_name(&e.path) == "composer.lock"
+                || e.path.ends_with("/composer/installed.json"))
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let entries: Vec<_> = fs
-            .entries()
-            .filter(|e| {
-                is_file(e)
-                    && (base_name(&e.path) == "composer.lock"
-                        || e.path.ends_with("/composer/installed.json"))
-            })
-            .collect();
-        for entry in entries {
+        for entry in files {
             let Some(b) = read_entry(fs, entry, self.limits.max_manifest_bytes, ctx, STAGE) else {
                 continue;
             };

@@ -6,7 +6,7 @@
 //! yields two packages. The files each one records are kept (absolute image paths) so the
 //! orchestrator can attribute a distribution owned by an OS package to that package.
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 
 use super::util::{base_name, is_file, join, parent_dir, purl, read_entry, read_optional, text};
@@ -231,13 +231,20 @@ impl Cataloger for PythonCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e) && classify(&e.path).is_some()
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let candidates: Vec<_> = fs
-            .entries()
-            .filter(|e| is_file(e))
-            .filter_map(|e| classify(&e.path).map(|k| (e, k)))
-            .collect();
+        let candidates = files
+            .iter()
+            .filter_map(|e| classify(&e.path).map(|k| (e, k)));
         let lim = self.limits.max_manifest_bytes;
         for (entry, kind) in candidates {
             let (meta_bytes, root, format, meta_dir) = match kind {

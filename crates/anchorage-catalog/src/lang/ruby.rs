@@ -1,7 +1,7 @@
 //! Ruby gems: installed `specifications/*.gemspec` (parsed as text with patterns, never run)
 //! and `Gemfile.lock`.
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use regex::Regex;
 
@@ -124,11 +124,22 @@ impl Cataloger for RubyCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        let base = base_name(&e.path);
+        is_file(e)
+            && ((base.ends_with(".gemspec") && base_name(parent_dir(&e.path)) == "specifications")
+                || base == "Gemfile.lock")
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
         let lim = self.limits.max_manifest_bytes;
-        let entries: Vec<_> = fs.entries().filter(|e| is_file(e)).collect();
-        for entry in entries {
+        for entry in files {
             let base = base_name(&entry.path);
             if base.ends_with(".gemspec") && base_name(parent_dir(&entry.path)) == "specifications"
             {

@@ -7,7 +7,7 @@
 
 use std::io::Read;
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use object::{Object, ObjectSection};
 use serde::Deserialize;
@@ -131,10 +131,18 @@ impl Cataloger for RustCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        is_file(e) && base_name(&e.path) == "Cargo.lock"
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut out = Vec::new();
-        let entries: Vec<_> = fs.entries().filter(|e| is_file(e)).collect();
-        for entry in entries {
+        for entry in files {
             if base_name(&entry.path) == "Cargo.lock" {
                 let Some(b) = read_entry(fs, entry, self.limits.max_manifest_bytes, ctx, STAGE)
                 else {

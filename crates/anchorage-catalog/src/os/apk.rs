@@ -1,6 +1,6 @@
 //! apk: `lib/apk/db/installed` with origin, arch, license, files and their checksums.
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use base64::Engine as _;
 
@@ -139,7 +139,17 @@ impl Cataloger for ApkCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        let _ = e;
+        false
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        _files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let Some(bytes) = read_db(fs, DB, self.max_database_size, ctx, STAGE) else {
             return Vec::new();
         };

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 
 use crate::cataloger::{CatalogContext, Cataloger};
@@ -298,23 +298,27 @@ impl Cataloger for DpkgCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        e.path
+            .strip_prefix("/var/lib/dpkg/status.d/")
+            .is_some_and(|rest| !rest.contains('/') && !rest.ends_with(".md5sums"))
+            && matches!(
+                e.kind,
+                anchorage_image::EntryKind::File | anchorage_image::EntryKind::Hardlink
+            )
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut sources: Vec<String> = Vec::new();
         if fs.entry("/var/lib/dpkg/status").is_some() {
             sources.push("/var/lib/dpkg/status".into());
         }
-        for e in fs.entries() {
-            if let Some(rest) = e.path.strip_prefix("/var/lib/dpkg/status.d/")
-                && !rest.contains('/')
-                && !rest.ends_with(".md5sums")
-                && matches!(
-                    e.kind,
-                    anchorage_image::EntryKind::File | anchorage_image::EntryKind::Hardlink
-                )
-            {
-                sources.push(e.path.clone());
-            }
-        }
+        sources.extend(files.iter().map(|e| e.path.clone()));
         let mut out = Vec::new();
         for db_path in sources {
             let Some(bytes) = read_db(fs, &db_path, self.max_database_size, ctx, STAGE) else {

@@ -23,8 +23,8 @@ mod tee;
 mod tree;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -32,8 +32,7 @@ pub use error::SquashError;
 pub use tree::SquashedFs;
 
 use crate::acquired::AcquiredImage;
-use crate::dirfs::DirFs;
-use crate::fs::{ImageFs, LayerRef};
+use crate::fs::LayerRef;
 use crate::layer::{Compression, LayerId};
 use crate::limits::Limits;
 use scan::{LayerScan, ScanContext, ScanError, scan_layer};
@@ -119,16 +118,20 @@ fn thread_count(requested: usize, layers: usize) -> usize {
     wanted.clamp(1, layers.max(1))
 }
 
+/// Most layers the compact index can tell apart (layer indexes are stored in 16 bits).
+const MAX_INDEX_LAYERS: usize = u16::MAX as usize;
+
 /// Builds the squashed file tree of `image` from its layer blobs (bottom first).
 ///
 /// Runs synchronously (call it from a blocking thread). `dir:` images have no layers and give
-/// an empty tree here; use [`open_fs`] to handle every source.
+/// an empty tree here; use [`crate::open_fs`] to handle every source.
 pub fn squash(image: &AcquiredImage, options: &SquashOptions) -> Result<SquashedFs, SquashError> {
     let limits = &options.limits;
-    if image.layers.len() > limits.max_layers {
+    let max_layers = limits.max_layers.min(MAX_INDEX_LAYERS);
+    if image.layers.len() > max_layers {
         return Err(SquashError::TooManyLayers {
             count: image.layers.len(),
-            limit: limits.max_layers,
+            limit: max_layers,
         });
     }
     let ctx = ScanContext {
@@ -140,7 +143,7 @@ pub fn squash(image: &AcquiredImage, options: &SquashOptions) -> Result<Squashed
         },
         entries_seen: AtomicU64::new(0),
     };
-    let scans = scan_all(image, &ctx)?;
+    let (scans, builder) = scan_all(image, &ctx)?;
 
     let layers: Vec<LayerRef> = image
         .layers
@@ -154,38 +157,143 @@ pub fn squash(image: &AcquiredImage, options: &SquashOptions) -> Result<Squashed
         layers: layers.len(),
         ..SquashStats::default()
     };
-    let mut builder = tree::TreeBuilder::new();
-    let mut kept = Vec::with_capacity(scans.len());
-    for (index, scan) in scans.into_iter().enumerate() {
+    let mut storage = Vec::with_capacity(scans.len());
+    let mut warnings = Vec::new();
+    for scan in scans {
         stats.tar_entries += scan.stats.tar_entries;
         stats.whiteouts += scan.stats.whiteouts;
         stats.bytes_read += scan.stats.blob_bytes;
         stats.bytes_decompressed += scan.stats.decompressed_bytes;
-        stats.per_layer.push(scan.stats.clone());
-        let (entries, file, warnings) = tree::split_scan(scan);
-        builder.apply(index, entries);
-        kept.push((file, warnings));
+        stats.per_layer.push(scan.stats);
+        storage.push(scan.storage);
+        warnings.extend(scan.warnings);
     }
-    Ok(builder.finish(layers, kept, stats))
+    Ok(builder.finish(layers, storage, warnings, stats))
 }
 
-/// Reads every layer, several at a time; returns the scans in layer order or the first error
-/// (lowest layer index) that was not a cancellation.
-fn scan_all(image: &AcquiredImage, ctx: &ScanContext<'_>) -> Result<Vec<LayerScan>, SquashError> {
+/// Whose turn it is to apply entries to the tree: layers are applied strictly in order.
+struct Turn {
+    next: AtomicUsize,
+    lock: Mutex<()>,
+    changed: Condvar,
+}
+
+impl Turn {
+    fn is(&self, layer: usize) -> bool {
+        self.next.load(Ordering::Acquire) == layer
+    }
+
+    /// Waits until it is `layer`'s turn; `false` if the run was cancelled meanwhile.
+    fn wait_for(&self, layer: usize, cancelled: &AtomicBool) -> bool {
+        let Ok(mut guard) = self.lock.lock() else {
+            return false;
+        };
+        loop {
+            if self.is(layer) {
+                return true;
+            }
+            if cancelled.load(Ordering::Relaxed) {
+                return false;
+            }
+            guard = match self
+                .changed
+                .wait_timeout(guard, std::time::Duration::from_millis(50))
+            {
+                Ok((g, _)) => g,
+                Err(_) => return false,
+            };
+        }
+    }
+
+    fn advance(&self, from: usize) {
+        let _guard = self.lock.lock();
+        self.next.store(from + 1, Ordering::Release);
+        self.changed.notify_all();
+    }
+}
+
+/// Feeds one layer's entries into the tree: straight away while it is this layer's turn,
+/// otherwise into a buffer applied when the turn comes. With one layer (or one thread) nothing
+/// is ever buffered, so memory holds only the tree, never a whole layer's entry list.
+struct Feeder<'a> {
+    layer: usize,
+    turn: &'a Turn,
+    tree: &'a Mutex<tree::TreeBuilder>,
+    buffer: Vec<scan::ScannedEntry>,
+    direct: Option<std::sync::MutexGuard<'a, tree::TreeBuilder>>,
+}
+
+impl<'a> Feeder<'a> {
+    fn take_turn(&mut self) -> bool {
+        if self.direct.is_none() {
+            let Ok(mut guard) = self.tree.lock() else {
+                return false;
+            };
+            for e in self.buffer.drain(..) {
+                guard.apply_entry(self.layer, e);
+            }
+            self.buffer = Vec::new();
+            self.direct = Some(guard);
+        }
+        true
+    }
+
+    fn push(&mut self, e: scan::ScannedEntry) {
+        if self.direct.is_none() && self.turn.is(self.layer) {
+            self.take_turn();
+        }
+        match &mut self.direct {
+            Some(tree) => tree.apply_entry(self.layer, e),
+            None => self.buffer.push(e),
+        }
+    }
+}
+
+type Slot = Option<Result<LayerScan, ScanError>>;
+
+/// Reads every layer, several at a time, applying their entries to the tree in layer order;
+/// returns the scans in layer order and the tree builder, or the first error (lowest layer
+/// index) that was not a cancellation.
+fn scan_all(
+    image: &AcquiredImage,
+    ctx: &ScanContext<'_>,
+) -> Result<(Vec<LayerScan>, tree::TreeBuilder), SquashError> {
     let count = image.layers.len();
     let threads = thread_count(ctx.options.threads, count);
-    let results: Mutex<Vec<Option<Result<LayerScan, ScanError>>>> =
-        Mutex::new((0..count).map(|_| None).collect());
+    let results: Mutex<Vec<Slot>> = Mutex::new((0..count).map(|_| None).collect());
     let next = AtomicUsize::new(0);
+    let turn = Turn {
+        next: AtomicUsize::new(0),
+        lock: Mutex::new(()),
+        changed: Condvar::new(),
+    };
+    let tree = Mutex::new(tree::TreeBuilder::new());
     let work = || {
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
             let Some(blob) = image.layers.get(index) else {
                 break;
             };
-            let result = scan_layer(index, blob, ctx);
-            if result.is_err() {
+            let mut feeder = Feeder {
+                layer: index,
+                turn: &turn,
+                tree: &tree,
+                buffer: Vec::new(),
+                direct: None,
+            };
+            let mut result = scan_layer(index, blob, ctx, &mut |e| feeder.push(e));
+            if result.is_ok()
+                && !(turn.wait_for(index, &ctx.budget.cancelled) && feeder.take_turn())
+            {
+                result = Err(ScanError::Cancelled);
+            }
+            drop(feeder);
+            if result.is_ok() {
+                turn.advance(index);
+            } else {
                 ctx.budget.cancelled.store(true, Ordering::Relaxed);
+                let _guard = turn.lock.lock();
+                turn.changed.notify_all();
             }
             if let Ok(mut slots) = results.lock()
                 && let Some(slot) = slots.get_mut(index)
@@ -219,7 +327,10 @@ fn scan_all(image: &AcquiredImage, ctx: &ScanContext<'_>) -> Result<Vec<LayerSca
         // Cancellation only happens after a real error, which is returned above; reaching here
         // means a worker died without reporting.
         Some(index) => Err(worker_failed(image, index)),
-        None => Ok(scans),
+        None => {
+            let tree = tree.into_inner().map_err(|_| worker_failed(image, 0))?;
+            Ok((scans, tree))
+        }
     }
 }
 
@@ -230,16 +341,4 @@ fn worker_failed(image: &AcquiredImage, index: usize) -> SquashError {
             digest: image.layers.get(index).and_then(|l| l.digest.clone()),
         },
     }
-}
-
-/// Opens the file tree of any acquired image: a [`DirFs`] over `root_dir` for `dir:` sources,
-/// otherwise the [`squash`] of its layers.
-pub fn open_fs(
-    image: &AcquiredImage,
-    options: &SquashOptions,
-) -> Result<Box<dyn ImageFs>, SquashError> {
-    if let Some(root) = &image.root_dir {
-        return Ok(Box::new(DirFs::open(root, &options.limits)?));
-    }
-    Ok(Box::new(squash(image, options)?))
 }

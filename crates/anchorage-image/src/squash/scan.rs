@@ -49,9 +49,8 @@ pub(crate) struct ScannedEntry {
     pub(crate) data: DataRef,
 }
 
-/// The result of reading one layer.
+/// The result of reading one layer (its entries went to the sink as they were read).
 pub(crate) struct LayerScan {
-    pub(crate) entries: Vec<ScannedEntry>,
     /// File the data offsets point into (scratch copy, or the blob itself when uncompressed).
     pub(crate) storage: File,
     pub(crate) stats: LayerStats,
@@ -151,11 +150,13 @@ impl Warnings {
     }
 }
 
-/// Reads layer `index` of the image.
+/// Reads layer `index` of the image, handing each entry to `sink` as soon as it is read (so a
+/// layer's entries are never all held at once).
 pub(crate) fn scan_layer(
     index: usize,
     blob: &LayerBlob,
     ctx: &ScanContext<'_>,
+    sink: &mut dyn FnMut(ScannedEntry),
 ) -> Result<LayerScan, ScanError> {
     let layer = LayerId {
         index,
@@ -221,7 +222,6 @@ pub(crate) fn scan_layer(
         kept: Vec::new(),
         dropped: 0,
     };
-    let mut entries = Vec::new();
     let mut tar_entries = 0u64;
     let mut whiteouts = 0u64;
     let mut last_path: Option<String> = None;
@@ -249,7 +249,7 @@ pub(crate) fn scan_layer(
                     whiteouts += 1;
                 }
                 last_path = Some(entry.path.clone());
-                entries.push(entry);
+                sink(entry);
             }
         }
         stream
@@ -285,7 +285,6 @@ pub(crate) fn scan_layer(
         ));
     }
     Ok(LayerScan {
-        entries,
         storage,
         stats: LayerStats {
             layer,

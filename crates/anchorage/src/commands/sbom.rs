@@ -31,7 +31,15 @@ fn parse_format(s: &str) -> Result<SbomFormat, String> {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let settings = args.acquire.resolve(&args.source)?;
+    let mut settings = args.acquire.resolve(&args.source)?;
+    if matches!(
+        args.output,
+        SbomFormat::CycloneDxJson | SbomFormat::SpdxJson
+    ) {
+        // These encoders only look at the files packages declare, own or were found at; the
+        // output is the same, and memory no longer grows with unrelated files (issue 15).
+        settings.catalog.file_records = anchorage_catalog::FileRecordScope::Related;
+    }
     let analysis = analyze(&args.source, &settings)?;
     for w in &analysis.warnings {
         tracing::warn!(stage = %w.stage, path = w.path.as_deref().unwrap_or(""), "{}", w.message);

@@ -8,7 +8,7 @@ pub(crate) mod sqlite;
 
 use std::collections::BTreeSet;
 
-use anchorage_image::ImageFs;
+use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 
 use crate::cataloger::{CatalogContext, Cataloger};
@@ -141,7 +141,17 @@ impl Cataloger for RpmCataloger {
         STAGE
     }
 
-    fn catalog(&self, fs: &dyn ImageFs, ctx: &mut CatalogContext) -> Vec<Package> {
+    fn wants(&self, e: &FileEntry) -> bool {
+        let _ = e;
+        false
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        _files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut out = Vec::new();
         for dir in DB_DIRS {
