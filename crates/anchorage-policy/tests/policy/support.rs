@@ -571,7 +571,7 @@ impl Scenario {
             findings: Vec::new(),
             coverage: Coverage::Complete,
             feeds: feeds("Alpine:v3.20", 0),
-            tag: "docker.io/library/alpine:3.20".into(),
+            tag: "docker.io/alpine:3.20".into(),
         }
     }
 
