@@ -47,7 +47,13 @@ pub(crate) fn trigger_pkg(f: &Finding) -> String {
             p.name.clone()
         };
     }
-    let parts: Vec<&str> = p.path.split('/').filter(|s| !s.is_empty()).collect();
+    // A nested archive is located at `outer.war:WEB-INF/lib/inner.jar`: the inner part names
+    // the package's own archive.
+    let path = match p.package_type {
+        PackageType::Java => p.path.rsplit(':').next().unwrap_or(&p.path),
+        _ => &p.path,
+    };
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let picked = match p.package_type {
         PackageType::Java | PackageType::Gem => parts.last().copied(),
         PackageType::Npm => parts

@@ -342,7 +342,7 @@ fn os_package<'a>(a: &'a Analysis, name: &str) -> Option<&'a Package> {
         .find(|p| p.package_type.is_os() && p.name == name)
 }
 
-fn matched(p: &Package, path: String) -> MatchedPackage {
+pub(crate) fn matched(p: &Package, path: String) -> MatchedPackage {
     MatchedPackage {
         id: p.id.clone(),
         name: p.name.clone(),
