@@ -604,6 +604,17 @@ fn finding(
         .iter()
         .filter_map(|h| h.record.advisory.published)
         .min();
+    // When the store first saw a fix for any merged record (`max_days_since_fix`).
+    let mut fix_observed_at = None;
+    for h in hits.iter().filter(|h| !h.fixes.is_empty()) {
+        let aff = h.affected();
+        if let Some(at) =
+            source.fix_observed_at(&h.record.advisory.id, &aff.ecosystem, &aff.name)?
+        {
+            fix_observed_at =
+                Some(fix_observed_at.map_or(at, |old: chrono::DateTime<chrono::Utc>| old.min(at)));
+        }
+    }
     let evidence = hits
         .iter()
         .map(|h| Evidence {
@@ -644,7 +655,7 @@ fn finding(
         nvd_data,
         vendor_data,
         published,
-        fix_observed_at: None,
+        fix_observed_at,
         evidence,
     })
 }

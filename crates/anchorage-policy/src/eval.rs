@@ -471,7 +471,11 @@ pub fn evaluate(bundle: &ValidBundle, input: &EvaluationInput<'_>) -> Evaluation
         matched_blacklisted_image: blacklisted.map(|r| r.raw.clone()),
         rows,
         stale_whitelist_items: stale,
-        evaluation_problems: Vec::new(),
+        evaluation_problems: ctx
+            .take_warnings()
+            .into_iter()
+            .map(ValidationProblem::warning)
+            .collect(),
         evaluated_at: input.now,
         bundle: bundle.raw.clone(),
     }

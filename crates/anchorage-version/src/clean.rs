@@ -74,6 +74,47 @@ pub fn clean_version(scheme: Scheme, raw: &str) -> Cow<'_, str> {
     }
 }
 
+/// Coerces a version written loosely in an advisory into the scheme's grammar the way the
+/// ecosystem's OSV consumers do (osv-scanner and node-semver's `coerce` for npm, Go and
+/// SemVer ranges): a `v`/`=` prefix is dropped and a missing minor or patch becomes `0`
+/// (`1.0` -> `1.0.0`, `v2` -> `2.0.0`, `1.2-beta.1` -> `1.2.0-beta.1`). `None` when the
+/// scheme needs no coercion or the text is not of that shape; callers try the strict form
+/// first.
+pub fn coerce_advisory_version(scheme: Scheme, raw: &str) -> Option<String> {
+    if !matches!(scheme, Scheme::Npm | Scheme::Semver | Scheme::Go) {
+        return None;
+    }
+    let s = raw.trim().trim_start_matches(['=', 'v', 'V']).trim();
+    let core_end = s.find(['-', '+']).unwrap_or(s.len());
+    let (core, tail) = s.split_at(core_end);
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    // Leading zeros are not SemVer; node-semver's coerce reads them as numbers.
+    let mut numbers: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let t = p.trim_start_matches('0');
+            if t.is_empty() {
+                "0".to_string()
+            } else {
+                t.to_string()
+            }
+        })
+        .collect();
+    while numbers.len() < 3 {
+        numbers.push("0".to_string());
+    }
+    let prefix = if scheme == Scheme::Go { "v" } else { "" };
+    Some(format!("{prefix}{}{tail}", numbers.join(".")))
+}
+
 fn strip_v(s: &str) -> &str {
     match s.strip_prefix(['v', 'V']) {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
@@ -147,6 +188,30 @@ mod tests {
         ];
         for (scheme, raw, want) in cases {
             assert_eq!(clean_version(scheme, raw), want, "{scheme} {raw}");
+        }
+    }
+
+    #[test]
+    fn synthetic_loose_advisory_versions_are_coerced() {
+        let cases = [
+            (Scheme::Npm, "1.0", Some("1.0.0")),
+            (Scheme::Npm, "1", Some("1.0.0")),
+            (Scheme::Npm, "v2.3", Some("2.3.0")),
+            (Scheme::Npm, "=1.2", Some("1.2.0")),
+            (Scheme::Npm, "1.2-beta.1", Some("1.2.0-beta.1")),
+            (Scheme::Npm, "1.02.3", Some("1.2.3")),
+            (Scheme::Go, "1.2", Some("v1.2.0")),
+            (Scheme::Semver, "0.3", Some("0.3.0")),
+            (Scheme::Npm, "1.2.3.4", None),
+            (Scheme::Npm, "latest", None),
+            (Scheme::Pep440, "1.0", None),
+        ];
+        for (scheme, raw, want) in cases {
+            assert_eq!(
+                coerce_advisory_version(scheme, raw).as_deref(),
+                want,
+                "{scheme} {raw}"
+            );
         }
     }
 

@@ -33,7 +33,7 @@ mod scheme;
 mod semverish;
 mod version;
 
-pub use clean::clean_version;
+pub use clean::{clean_version, coerce_advisory_version};
 pub use error::VersionError;
 pub use range::{RangeEvent, is_affected};
 pub use scheme::Scheme;

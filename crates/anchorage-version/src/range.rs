@@ -43,7 +43,7 @@ fn point(scheme: Scheme, e: &RangeEvent) -> Result<Point, VersionError> {
     match e {
         RangeEvent::Introduced(v) if v == "0" => Ok(Point::MinusInf),
         RangeEvent::Limit(v) if v == "*" => Ok(Point::PlusInf),
-        other => Version::parse(scheme, other.version()).map(Point::At),
+        other => Version::parse_advisory(scheme, other.version()).map(Point::At),
     }
 }
 
@@ -56,6 +56,8 @@ fn point(scheme: Scheme, e: &RangeEvent) -> Result<Point, VersionError> {
 /// PEP 440 local versions are compared the way pip matches specifiers: against an event
 /// version without a local segment, the installed version's local segment (`+cgr.1`) is
 /// ignored, so `6.4+cgr.1` is within `last_affected: 6.4`.
+///
+/// Event versions are read leniently, as OSV consumers do ([`Version::parse_advisory`]).
 ///
 /// Errors when `installed` or any event version is not valid in `scheme`.
 pub fn is_affected(

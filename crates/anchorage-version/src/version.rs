@@ -69,6 +69,19 @@ impl Version {
         })
     }
 
+    /// Parses a version taken from an advisory: the strict form first, then the form the
+    /// ecosystem's OSV consumers coerce it to ([`crate::coerce_advisory_version`]), so a
+    /// record saying `introduced: "1.0"` for npm is read as `1.0.0` instead of being skipped.
+    /// The error is the strict parser's.
+    pub fn parse_advisory(scheme: Scheme, s: &str) -> Result<Version, VersionError> {
+        match Version::parse(scheme, s) {
+            Ok(v) => Ok(v),
+            Err(e) => crate::coerce_advisory_version(scheme, s)
+                .and_then(|c| Version::parse(scheme, &c).ok())
+                .ok_or(e),
+        }
+    }
+
     /// The scheme this version was parsed with.
     pub fn scheme(&self) -> Scheme {
         self.scheme

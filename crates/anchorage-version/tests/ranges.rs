@@ -298,3 +298,20 @@ fn synthetic_pep440_local_versions_match_ranges_like_pip() {
     assert!(is_affected(s, "6.4+cgr.1", &local_fix).unwrap());
     assert!(!is_affected(s, "6.4+cgr.2", &local_fix).unwrap());
 }
+
+#[test]
+fn synthetic_loose_npm_advisory_versions_are_coerced_not_skipped() {
+    // GitHub/OSV npm records sometimes say `introduced: "1.0"`; osv-scanner and node-semver
+    // read it as 1.0.0.
+    let events = [
+        RangeEvent::Introduced("1.0".into()),
+        RangeEvent::Fixed("1.4".into()),
+    ];
+    assert!(is_affected(Scheme::Npm, "1.2.0", &events).unwrap());
+    assert!(!is_affected(Scheme::Npm, "1.4.0", &events).unwrap());
+    assert!(!is_affected(Scheme::Npm, "0.9.0", &events).unwrap());
+    // Still unreadable: an error naming the string.
+    let bad = [RangeEvent::Introduced("not-a-version".into())];
+    let err = is_affected(Scheme::Npm, "1.2.0", &bad).unwrap_err();
+    assert!(err.to_string().contains("not-a-version"), "{err}");
+}
