@@ -122,9 +122,23 @@ fn war_with_real_nested_jars_reports_each_with_its_virtual_path() {
             ),
         ]
     );
-    assert!(
-        pkgs.iter()
-            .all(|p| p.locations[0].path == "/srv/app-1.2.war")
+    // Each package is located in its own archive, nested ones as `outer.war:inner.jar`
+    // (Anchore's form, used by the `vulnerabilities/package` trigger id).
+    let mut locations: Vec<_> = pkgs
+        .iter()
+        .map(|p| (p.name.as_str(), p.locations[0].path.as_str()))
+        .collect();
+    locations.sort();
+    assert_eq!(
+        locations,
+        vec![
+            ("app", "/srv/app-1.2.war"),
+            (
+                "commons-io",
+                "/srv/app-1.2.war:WEB-INF/lib/commons-io-2.11.0.jar"
+            ),
+            ("guava", "/srv/app-1.2.war:WEB-INF/lib/guava-31.1-jre.jar"),
+        ]
     );
 }
 

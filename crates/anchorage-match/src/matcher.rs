@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anchorage_catalog::{Analysis, Package};
 use anchorage_types::Severity;
-use anchorage_version::{RangeEvent, Scheme, compare, is_affected};
+use anchorage_version::{RangeEvent, Scheme, clean_version, compare, is_affected};
 use anchorage_vulndb::{
     Affected, AffectedStatus, Event, RangeKind, SeverityKind, SeverityRating, SourcedAdvisory,
     VulnDbError, VulnSource, label_severity, rating_severity,
@@ -74,8 +74,9 @@ pub(crate) fn evaluate(aff: &Affected, installed: &str) -> Verdict {
             aff.note.as_deref().unwrap_or("no detail")
         ));
     }
+    let cleaned = clean_version(scheme, installed);
     for v in &aff.versions {
-        if v == installed || compare(scheme, v, installed).is_ok_and(|o| o == Ordering::Equal) {
+        if v == installed || compare(scheme, v, &cleaned).is_ok_and(|o| o == Ordering::Equal) {
             return Verdict::Affected {
                 constraint: format!("affected versions list contains {v}"),
                 fixes: aff.fixed_versions(),
@@ -90,10 +91,12 @@ pub(crate) fn evaluate(aff: &Affected, installed: &str) -> Verdict {
             continue;
         }
         let s = range_scheme(range.kind, &aff.ecosystem);
+        // Callers clean what catalogers recorded (`go1.24.1`, `1.13.1-x86_64-linux`, `v1.2`).
+        let inst = clean_version(s, installed);
         let inst = if range.kind == RangeKind::Semver {
-            installed.trim_start_matches('v')
+            inst.trim_start_matches('v')
         } else {
-            installed
+            &inst
         };
         let events: Vec<RangeEvent> = range.events.iter().map(to_event).collect();
         match is_affected(s, inst, &events) {
@@ -601,6 +604,17 @@ fn finding(
         .iter()
         .filter_map(|h| h.record.advisory.published)
         .min();
+    // When the store first saw a fix for any merged record (`max_days_since_fix`).
+    let mut fix_observed_at = None;
+    for h in hits.iter().filter(|h| !h.fixes.is_empty()) {
+        let aff = h.affected();
+        if let Some(at) =
+            source.fix_observed_at(&h.record.advisory.id, &aff.ecosystem, &aff.name)?
+        {
+            fix_observed_at =
+                Some(fix_observed_at.map_or(at, |old: chrono::DateTime<chrono::Utc>| old.min(at)));
+        }
+    }
     let evidence = hits
         .iter()
         .map(|h| Evidence {
@@ -641,7 +655,7 @@ fn finding(
         nvd_data,
         vendor_data,
         published,
-        fix_observed_at: None,
+        fix_observed_at,
         evidence,
     })
 }
@@ -736,5 +750,49 @@ mod tests {
         ));
         let git = aff("PyPI", RangeKind::Git, vec![Event::Introduced("0".into())]);
         assert!(matches!(evaluate(&git, "1.0"), Verdict::NotAffected(_)));
+    }
+
+    /// The stdlib range of the real record GO-2026-5037 (`shared/corpus/osv/Go`): a Go
+    /// binary's toolchain version `go1.25.3` is affected, `go1.26.4` is not.
+    #[test]
+    fn go_toolchain_versions_are_cleaned_before_matching() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpus/osv/Go/GO-2026-5037.json");
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let stdlib = record["affected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["package"]["name"] == "stdlib")
+            .unwrap();
+        let events = stdlib["ranges"][0]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let (k, v) = e.as_object().unwrap().iter().next().unwrap();
+                let v = v.as_str().unwrap().to_string();
+                match k.as_str() {
+                    "introduced" => Event::Introduced(v),
+                    _ => Event::Fixed(v),
+                }
+            })
+            .collect();
+        let a = aff("Go", RangeKind::Semver, events);
+        assert!(hit(&evaluate(&a, "go1.25.3")));
+        assert!(!hit(&evaluate(&a, "go1.26.4")));
+        assert!(hit(&evaluate(&a, "go1.26rc1")));
+    }
+
+    #[test]
+    fn synthetic_gem_platform_suffix_is_dropped_before_matching() {
+        let a = aff(
+            "RubyGems",
+            RangeKind::Ecosystem,
+            vec![Event::Introduced("0".into()), Event::Fixed("1.13.2".into())],
+        );
+        assert!(hit(&evaluate(&a, "1.13.1-x86_64-linux")));
+        assert!(!hit(&evaluate(&a, "1.13.2-x86_64-linux")));
     }
 }

@@ -473,3 +473,76 @@ fn synthetic_os_owned_language_package_is_matched_only_when_asked() {
     };
     assert!(hit(&match_analysis_with(&analysis, &snap, &both).unwrap()));
 }
+
+/// `max_days_since_fix` needs the day a fix was first seen: two syncs of the real PyPI export
+/// over HTTP, a day apart (clock injected). Day 1's copy of PYSEC-2018-28 has no fix yet (its
+/// `fixed` events removed, as before upstream published one); day 2 serves the real record.
+/// A third sync ten days later keeps the day-2 date.
+#[test]
+fn fix_first_seen_date_survives_syncs_and_reaches_findings() {
+    use chrono::{TimeZone, Utc};
+    let server = support::feeds::Server::start();
+    let real = support::feeds::osv_records("PyPI");
+    let without_fix: Vec<(String, Vec<u8>)> = real
+        .iter()
+        .map(|(name, bytes)| {
+            if name != "PYSEC-2018-28.yaml" {
+                return (name.clone(), bytes.clone());
+            }
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            let kept: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("- fixed:"))
+                .collect();
+            assert!(kept.len() < text.lines().count());
+            (name.clone(), (kept.join("\n") + "\n").into_bytes())
+        })
+        .collect();
+    let path = "/PyPI/all.zip";
+    let source: FeedSource = format!("osv:{}", server.url(path)).parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_dir(dir.path()).unwrap();
+    let day = |d: u32| Utc.with_ymd_and_hms(2026, 3, d, 6, 0, 0).unwrap();
+    let at = |d: u32| SyncOptions {
+        now: Some(day(d)),
+        ..SyncOptions::default()
+    };
+    let analysis = support::analysis("debian-bookworm-app");
+    let requests_finding = |store: &mut Store| {
+        match_analysis(&analysis, &store.snapshot().unwrap())
+            .unwrap()
+            .findings
+            .into_iter()
+            .find(|f| {
+                f.package.name == "requests"
+                    && (f.vuln == "PYSEC-2018-28" || f.aliases.iter().any(|a| a == "PYSEC-2018-28"))
+            })
+            .expect("requests 2.19.1 is affected by PYSEC-2018-28")
+    };
+
+    server.put(path, support::feeds::zip_of(&without_fix));
+    sync_source(&mut store, &source, &at(1)).unwrap();
+    assert_eq!(
+        store
+            .fix_observed_at("PYSEC-2018-28", "PyPI", "requests")
+            .unwrap(),
+        None
+    );
+    assert_eq!(requests_finding(&mut store).fix_observed_at, None);
+
+    server.put(path, support::feeds::zip_of(&real));
+    sync_source(&mut store, &source, &at(2)).unwrap();
+    server.put(path, support::feeds::zip_of(&real));
+    sync_source(&mut store, &source, &at(12)).unwrap();
+    assert_eq!(
+        store
+            .fix_observed_at("PYSEC-2018-28", "PyPI", "requests")
+            .unwrap(),
+        Some(day(2))
+    );
+    let f = requests_finding(&mut store);
+    assert_eq!(f.fix, FixState::Fixed(vec!["2.20.0".into()]));
+    assert_eq!(f.fix_observed_at, Some(day(2)));
+    let status = store.source_status(&source.key()).unwrap().unwrap();
+    assert_eq!(status.last_sync, Some(day(12)));
+}

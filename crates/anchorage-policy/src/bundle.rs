@@ -63,6 +63,15 @@ pub struct ValidationProblem {
 }
 
 impl ValidationProblem {
+    /// An evaluation warning: the rule ran, but without some of the data it needs.
+    pub(crate) fn warning(details: String) -> Self {
+        Self {
+            problem_type: "EvaluationWarning".to_string(),
+            severity: "warn".to_string(),
+            details,
+        }
+    }
+
     pub(crate) fn error(problem_type: &str, details: impl Into<String>) -> Self {
         Self {
             problem_type: problem_type.to_string(),

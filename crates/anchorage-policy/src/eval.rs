@@ -347,7 +347,22 @@ fn rule_matches(rule: &ImageRule, tag: &TagParts, digest: &str, id: &str) -> boo
 
 /// Evaluate an image against a validated bundle.
 pub fn evaluate(bundle: &ValidBundle, input: &EvaluationInput<'_>) -> Evaluation {
-    let tag_parts = parse_tag(input.tag);
+    let tag_parts = match parse_tag(input.tag) {
+        Ok(parts) => parts,
+        Err(e) => {
+            // A tag that is not an image reference cannot select a mapping: STOP with the
+            // reason, as upstream does when an evaluation cannot run.
+            return failed_evaluation(
+                bundle.id.clone(),
+                &bundle.raw,
+                input,
+                vec![ValidationProblem::error(
+                    "InvalidTagError",
+                    format!("evaluation tag {:?}: {e}", input.tag),
+                )],
+            );
+        }
+    };
     let ctx = Ctx::new(input);
     let image_id = strip_sha(&input.image_id).to_string();
     let tag = input.tag.to_string();
@@ -456,7 +471,11 @@ pub fn evaluate(bundle: &ValidBundle, input: &EvaluationInput<'_>) -> Evaluation
         matched_blacklisted_image: blacklisted.map(|r| r.raw.clone()),
         rows,
         stale_whitelist_items: stale,
-        evaluation_problems: Vec::new(),
+        evaluation_problems: ctx
+            .take_warnings()
+            .into_iter()
+            .map(ValidationProblem::warning)
+            .collect(),
         evaluated_at: input.now,
         bundle: bundle.raw.clone(),
     }
@@ -468,33 +487,43 @@ pub fn evaluate(bundle: &ValidBundle, input: &EvaluationInput<'_>) -> Evaluation
 pub fn evaluate_json(bundle_json: &Value, input: &EvaluationInput<'_>) -> Evaluation {
     match crate::validate::validate(bundle_json) {
         Ok(bundle) => evaluate(&bundle, input),
-        Err(problems) => Evaluation {
-            bundle_id: input
-                .policy_id
+        Err(problems) => failed_evaluation(
+            bundle_json
+                .get("id")
+                .and_then(Value::as_str)
                 .map(str::to_string)
-                .or_else(|| {
-                    bundle_json
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
                 .unwrap_or_default(),
-            user_id: String::new(),
-            image_id: strip_sha(&input.image_id).to_string(),
-            image_digest: input.image_digest.clone(),
-            tag: input.tag.to_string(),
-            final_action: Action::Stop,
-            final_action_reason: FinalActionReason::PolicyEvaluation,
-            policy_final_action: Action::Stop,
-            matched_mapping: None,
-            matched_whitelisted_image: None,
-            matched_blacklisted_image: None,
-            rows: Vec::new(),
-            stale_whitelist_items: Vec::new(),
-            evaluation_problems: problems,
-            evaluated_at: input.now,
-            bundle: bundle_json.clone(),
-        },
+            bundle_json,
+            input,
+            problems,
+        ),
+    }
+}
+
+/// A STOP evaluation that could not run, with its problems.
+fn failed_evaluation(
+    bundle_id: String,
+    bundle_json: &Value,
+    input: &EvaluationInput<'_>,
+    problems: Vec<ValidationProblem>,
+) -> Evaluation {
+    Evaluation {
+        bundle_id: input.policy_id.map(str::to_string).unwrap_or(bundle_id),
+        user_id: String::new(),
+        image_id: strip_sha(&input.image_id).to_string(),
+        image_digest: input.image_digest.clone(),
+        tag: input.tag.to_string(),
+        final_action: Action::Stop,
+        final_action_reason: FinalActionReason::PolicyEvaluation,
+        policy_final_action: Action::Stop,
+        matched_mapping: None,
+        matched_whitelisted_image: None,
+        matched_blacklisted_image: None,
+        rows: Vec::new(),
+        stale_whitelist_items: Vec::new(),
+        evaluation_problems: problems,
+        evaluated_at: input.now,
+        bundle: bundle_json.clone(),
     }
 }
 

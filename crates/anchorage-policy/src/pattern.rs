@@ -4,6 +4,7 @@
 //! limits: the `regex` crate guarantees linear-time matching, so a hostile bundle cannot make
 //! evaluation hang.
 
+use anchorage_types::{DEFAULT_TAG, ImageReference, ReferenceError};
 use regex::{Regex, RegexBuilder};
 
 /// A compiled `*`-wildcard or `regexp:` pattern. Plain literals (no `*`, no `regexp:`) are
@@ -93,11 +94,27 @@ pub(crate) struct TagParts {
     pub(crate) tag: String,
 }
 
-/// Split a normalized full tag (`docker.io/library/alpine:3.20`). A leading `dockerhub/` is
-/// rewritten to `docker.io/`; an empty input means Anchore's `*/*:*`.
-pub(crate) fn parse_tag(fulltag: &str) -> TagParts {
+impl TagParts {
+    /// Anchore's `*/*:*`, used when no tag is given.
+    fn any() -> Self {
+        Self {
+            registry: "*".to_string(),
+            repo: "*".to_string(),
+            tag: "*".to_string(),
+        }
+    }
+}
+
+/// Split an evaluation tag into Anchore's parts with the project's reference parser
+/// ([`ImageReference`]): missing registry -> `docker.io`, missing tag -> `latest`, **no**
+/// `library/` insertion (anchore-v1 §2.1), `localhost`, `localhost.localdomain` and
+/// `localbuild` are registries. A leading `dockerhub/` is rewritten to `docker.io/` (§4.2); an
+/// empty input or `*/*:*` means "any". A digest suffix is dropped: mappings see the tag part.
+pub(crate) fn parse_tag(fulltag: &str) -> Result<TagParts, ReferenceError> {
     let fulltag = fulltag.trim();
-    let fulltag = if fulltag.is_empty() { "*/*:*" } else { fulltag };
+    if fulltag.is_empty() || fulltag == "*/*:*" {
+        return Ok(TagParts::any());
+    }
     let rewritten;
     let fulltag = if let Some(rest) = fulltag.strip_prefix("dockerhub/") {
         rewritten = format!("docker.io/{rest}");
@@ -105,34 +122,12 @@ pub(crate) fn parse_tag(fulltag: &str) -> TagParts {
     } else {
         fulltag
     };
-    // Drop a digest suffix: mappings see the tag part only.
-    let fulltag = fulltag.split('@').next().unwrap_or(fulltag);
-    // Docker's rule: the first component is a registry when it has a `.` or `:` or is
-    // `localhost` (`*` too, for `*/*:*`); otherwise the reference is on Docker Hub.
-    let (registry, rest) = match fulltag.split_once('/') {
-        Some((r, rest)) if r.contains(['.', ':']) || r == "localhost" || r == "*" => {
-            (r.to_string(), rest.to_string())
-        }
-        _ => ("docker.io".to_string(), fulltag.to_string()),
-    };
-    let rest = if registry == "docker.io" && !rest.contains('/') {
-        format!("library/{rest}")
-    } else {
-        rest
-    };
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (repo, tag) = match rest[last_slash..].rfind(':') {
-        Some(i) => (
-            rest[..last_slash + i].to_string(),
-            rest[last_slash + i + 1..].to_string(),
-        ),
-        None => (rest.to_string(), "latest".to_string()),
-    };
-    TagParts {
-        registry,
-        repo,
-        tag,
-    }
+    let reference = ImageReference::parse(fulltag)?;
+    Ok(TagParts {
+        registry: reference.registry().to_string(),
+        repo: reference.repository().to_string(),
+        tag: reference.tag().unwrap_or(DEFAULT_TAG).to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -164,40 +159,55 @@ mod tests {
         }
     }
 
+    fn parts(s: &str) -> (String, String, String) {
+        let t = parse_tag(s).unwrap();
+        (t.registry, t.repo, t.tag)
+    }
+
+    fn p3(a: &str, b: &str, c: &str) -> (String, String, String) {
+        (a.to_string(), b.to_string(), c.to_string())
+    }
+
     #[test]
-    fn parses_tags() {
-        let t = parse_tag("docker.io/library/alpine:3.20");
+    fn parses_tags_like_anchore() {
         assert_eq!(
-            (t.registry.as_str(), t.repo.as_str(), t.tag.as_str()),
-            ("docker.io", "library/alpine", "3.20")
+            parts("docker.io/library/alpine:3.20"),
+            p3("docker.io", "library/alpine", "3.20")
         );
-        let t = parse_tag("localhost:5000/app");
         assert_eq!(
-            (t.registry.as_str(), t.repo.as_str(), t.tag.as_str()),
-            ("localhost:5000", "app", "latest")
+            parts("localhost:5000/app"),
+            p3("localhost:5000", "app", "latest")
         );
-        let t = parse_tag("dockerhub/library/debian:12");
-        assert_eq!(t.registry, "docker.io");
-        let t = parse_tag("alpine:3.20");
         assert_eq!(
-            (t.registry.as_str(), t.repo.as_str(), t.tag.as_str()),
-            ("docker.io", "library/alpine", "3.20")
+            parse_tag("dockerhub/library/debian:12").unwrap().registry,
+            "docker.io"
         );
-        let t = parse_tag("acme/app");
+        // anchore-v1 §2.1: no `library/` insertion for Docker Hub.
+        assert_eq!(parts("alpine:3.20"), p3("docker.io", "alpine", "3.20"));
         assert_eq!(
-            (t.registry.as_str(), t.repo.as_str(), t.tag.as_str()),
-            ("docker.io", "acme/app", "latest")
+            parts("docker.io/alpine:3.12"),
+            p3("docker.io", "alpine", "3.12")
         );
-        let t = parse_tag("quay.io/org/app@sha256:abc");
+        assert_eq!(parts("acme/app"), p3("docker.io", "acme/app", "latest"));
         assert_eq!(
-            (t.registry.as_str(), t.repo.as_str(), t.tag.as_str()),
-            ("quay.io", "org/app", "latest")
+            parts(&format!("quay.io/org/app@sha256:{}", "a".repeat(64))),
+            p3("quay.io", "org/app", "latest")
         );
-        let t = parse_tag("");
+        assert_eq!(parts(""), p3("*", "*", "*"));
+        assert_eq!(parts("*/*:*"), p3("*", "*", "*"));
+        // Anchore's extra registry names.
+        assert_eq!(parts("localhost/app:1"), p3("localhost", "app", "1"));
+        assert_eq!(parts("localbuild/app:1"), p3("localbuild", "app", "1"));
         assert_eq!(
-            (t.registry.as_str(), t.repo.as_str(), t.tag.as_str()),
-            ("*", "*", "*")
+            parts("localhost.localdomain/app:1"),
+            p3("localhost.localdomain", "app", "1")
         );
+    }
+
+    #[test]
+    fn synthetic_invalid_tag_is_an_error() {
+        assert!(parse_tag("Not A Tag!").is_err());
+        assert!(parse_tag("app:bad tag").is_err());
     }
 
     #[test]

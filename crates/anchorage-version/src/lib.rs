@@ -17,6 +17,8 @@
 //! ```
 
 mod apk;
+mod apk3;
+mod clean;
 mod composer;
 mod dpkg;
 mod error;
@@ -31,6 +33,7 @@ mod scheme;
 mod semverish;
 mod version;
 
+pub use clean::{clean_version, coerce_advisory_version};
 pub use error::VersionError;
 pub use range::{RangeEvent, is_affected};
 pub use scheme::Scheme;

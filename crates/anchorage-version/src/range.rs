@@ -43,7 +43,7 @@ fn point(scheme: Scheme, e: &RangeEvent) -> Result<Point, VersionError> {
     match e {
         RangeEvent::Introduced(v) if v == "0" => Ok(Point::MinusInf),
         RangeEvent::Limit(v) if v == "*" => Ok(Point::PlusInf),
-        other => Version::parse(scheme, other.version()).map(Point::At),
+        other => Version::parse_advisory(scheme, other.version()).map(Point::At),
     }
 }
 
@@ -53,13 +53,28 @@ fn point(scheme: Scheme, e: &RangeEvent) -> Result<Point, VersionError> {
 /// affected, `fixed <= v` and `last_affected < v` clear it. A finite `limit` caps the range:
 /// versions at or above every limit are not affected. No events: not affected.
 ///
+/// PEP 440 local versions are compared the way pip matches specifiers: against an event
+/// version without a local segment, the installed version's local segment (`+cgr.1`) is
+/// ignored, so `6.4+cgr.1` is within `last_affected: 6.4`.
+///
+/// Event versions are read leniently, as OSV consumers do ([`Version::parse_advisory`]).
+///
 /// Errors when `installed` or any event version is not valid in `scheme`.
 pub fn is_affected(
     scheme: Scheme,
     installed: &str,
     events: &[RangeEvent],
 ) -> Result<bool, VersionError> {
-    let v = Point::At(Version::parse(scheme, installed)?);
+    let full = Point::At(Version::parse(scheme, installed)?);
+    let public = match (scheme, installed.split_once('+')) {
+        (Scheme::Pep440, Some((public, _))) => Some(Point::At(Version::parse(scheme, public)?)),
+        _ => None,
+    };
+    // The installed point an event is compared with (see the PEP 440 note above).
+    let against = |e: &RangeEvent| match &public {
+        Some(p) if !e.version().contains('+') => p,
+        _ => &full,
+    };
     let mut points = events
         .iter()
         .map(|e| point(scheme, e).map(|p| (p, e)))
@@ -68,10 +83,11 @@ pub fn is_affected(
 
     let mut affected = false;
     for (p, e) in &points {
+        let v = against(e);
         match e {
-            RangeEvent::Introduced(_) if v >= *p => affected = true,
-            RangeEvent::Fixed(_) if v >= *p => affected = false,
-            RangeEvent::LastAffected(_) if v > *p => affected = false,
+            RangeEvent::Introduced(_) if *v >= *p => affected = true,
+            RangeEvent::Fixed(_) if *v >= *p => affected = false,
+            RangeEvent::LastAffected(_) if *v > *p => affected = false,
             _ => {}
         }
     }
@@ -79,7 +95,7 @@ pub fn is_affected(
         .iter()
         .filter(|(_, e)| matches!(e, RangeEvent::Limit(_)))
         .peekable();
-    if limits.peek().is_some() && !limits.any(|(p, _)| v.cmp(p) == Ordering::Less) {
+    if limits.peek().is_some() && !limits.any(|(p, e)| against(e).cmp(p) == Ordering::Less) {
         affected = false;
     }
     Ok(affected)

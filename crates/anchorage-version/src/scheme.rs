@@ -9,7 +9,8 @@ use std::fmt;
 /// |---|---|---|
 /// | `Dpkg` | Debian, Ubuntu | `dpkg --compare-versions` |
 /// | `Rpm` | Red Hat, Rocky Linux, AlmaLinux, SUSE, openSUSE, Photon OS, Azure Linux, Mageia, openEuler | `rpmvercmp` (rpm 4.18) |
-/// | `Apk` | Alpine, Wolfi, Chainguard, MinimOS | `apk version -t` (apk-tools 2.14) |
+/// | `Apk` | Alpine up to v3.22, Wolfi, Chainguard, MinimOS | `apk version -t` (apk-tools 2.14) |
+/// | `Apk3` | Alpine v3.23 and later | apk-tools 3 `version.c` |
 /// | `Pep440` | PyPI | Python `packaging.version` |
 /// | `Semver` | crates.io, Pub, Hex, SwiftURL, Bitnami | SemVer 2.0.0 precedence (build ignored) |
 /// | `Npm` | npm | node `semver` (strict, `v` prefix allowed) |
@@ -28,8 +29,10 @@ pub enum Scheme {
     Dpkg,
     /// RPM `[epoch:]version[-release]`.
     Rpm,
-    /// Alpine apk versions.
+    /// Alpine apk versions (apk-tools 2).
     Apk,
+    /// Alpine apk versions as apk-tools 3 orders them (Alpine v3.23 and later).
+    Apk3,
     /// Python PEP 440.
     Pep440,
     /// Plain SemVer 2.0.0 (crates.io and others).
@@ -52,10 +55,11 @@ pub enum Scheme {
 
 impl Scheme {
     /// Every scheme, for tests and tooling.
-    pub const ALL: [Scheme; 12] = [
+    pub const ALL: [Scheme; 13] = [
         Scheme::Dpkg,
         Scheme::Rpm,
         Scheme::Apk,
+        Scheme::Apk3,
         Scheme::Pep440,
         Scheme::Semver,
         Scheme::Npm,
@@ -68,8 +72,9 @@ impl Scheme {
     ];
 
     /// The scheme used by an OSV ecosystem name such as `Debian:12`, `Alpine:v3.20`, `PyPI`.
-    /// The part after the first `:` (release) is ignored; matching is case-insensitive.
-    /// Unknown ecosystems get [`Scheme::Generic`].
+    /// The part after the first `:` (release) only selects between apk-tools orderings
+    /// (`Alpine:v3.23` and later use apk-tools 3); matching is case-insensitive. Unknown
+    /// ecosystems get [`Scheme::Generic`].
     pub fn for_ecosystem(osv_ecosystem: &str) -> Scheme {
         let base = osv_ecosystem
             .split(':')
@@ -79,6 +84,7 @@ impl Scheme {
             .to_ascii_lowercase();
         match base.as_str() {
             "debian" | "ubuntu" => Scheme::Dpkg,
+            "alpine" if alpine_uses_apk3(osv_ecosystem) => Scheme::Apk3,
             "alpine" | "wolfi" | "chainguard" | "minimos" => Scheme::Apk,
             "red hat" | "redhat" | "rhel" | "rocky" | "rocky linux" | "almalinux" | "alma"
             | "suse" | "opensuse" | "photon os" | "azure linux" | "mariner" | "mageia"
@@ -102,6 +108,7 @@ impl Scheme {
             Scheme::Dpkg => "dpkg",
             Scheme::Rpm => "rpm",
             Scheme::Apk => "apk",
+            Scheme::Apk3 => "apk3",
             Scheme::Pep440 => "pep440",
             Scheme::Semver => "semver",
             Scheme::Npm => "npm",
@@ -113,6 +120,29 @@ impl Scheme {
             Scheme::Generic => "generic",
         }
     }
+}
+
+/// First Alpine release whose package manager is apk-tools 3.
+const FIRST_APK3_RELEASE: (u32, u32) = (3, 23);
+
+/// True for `Alpine:vX.Y` (or `Alpine:X.Y`) at or after [`FIRST_APK3_RELEASE`].
+fn alpine_uses_apk3(osv_ecosystem: &str) -> bool {
+    let Some((_, release)) = osv_ecosystem.split_once(':') else {
+        return false;
+    };
+    let release = release.trim();
+    let release = release
+        .strip_prefix('v')
+        .or_else(|| release.strip_prefix('V'))
+        .unwrap_or(release);
+    let mut parts = release.split('.');
+    let (Some(major), Some(minor)) = (
+        parts.next().and_then(|p| p.parse::<u32>().ok()),
+        parts.next().and_then(|p| p.parse::<u32>().ok()),
+    ) else {
+        return false;
+    };
+    (major, minor) >= FIRST_APK3_RELEASE
 }
 
 impl fmt::Display for Scheme {

@@ -4,7 +4,8 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::{
-    Scheme, VersionError, apk, composer, dpkg, gem, generic, maven, nuget, pep440, rpm, semverish,
+    Scheme, VersionError, apk, apk3, composer, dpkg, gem, generic, maven, nuget, pep440, rpm,
+    semverish,
 };
 
 /// Longest version string accepted by any scheme; longer input is rejected without parsing.
@@ -15,6 +16,7 @@ enum Parsed {
     Dpkg(dpkg::DpkgVersion),
     Rpm(rpm::RpmVersion),
     Apk(apk::ApkVersion),
+    Apk3(apk3::Apk3Version),
     Pep440(pep440::Pep440Version),
     Semver(semverish::SemverVersion),
     Maven(maven::Item),
@@ -48,6 +50,7 @@ impl Version {
             Scheme::Dpkg => dpkg::parse(s).map(Parsed::Dpkg),
             Scheme::Rpm => rpm::parse(s).map(Parsed::Rpm),
             Scheme::Apk => apk::parse(s).map(Parsed::Apk),
+            Scheme::Apk3 => apk3::parse(s).map(Parsed::Apk3),
             Scheme::Pep440 => pep440::parse(s).map(Parsed::Pep440),
             Scheme::Semver => semverish::parse_strict(s).map(Parsed::Semver),
             Scheme::Npm => semverish::parse_npm(s).map(Parsed::Semver),
@@ -64,6 +67,19 @@ impl Version {
             original: s.to_string(),
             parsed,
         })
+    }
+
+    /// Parses a version taken from an advisory: the strict form first, then the form the
+    /// ecosystem's OSV consumers coerce it to ([`crate::coerce_advisory_version`]), so a
+    /// record saying `introduced: "1.0"` for npm is read as `1.0.0` instead of being skipped.
+    /// The error is the strict parser's.
+    pub fn parse_advisory(scheme: Scheme, s: &str) -> Result<Version, VersionError> {
+        match Version::parse(scheme, s) {
+            Ok(v) => Ok(v),
+            Err(e) => crate::coerce_advisory_version(scheme, s)
+                .and_then(|c| Version::parse(scheme, &c).ok())
+                .ok_or(e),
+        }
     }
 
     /// The scheme this version was parsed with.
@@ -83,6 +99,7 @@ impl Ord for Version {
             (Parsed::Dpkg(a), Parsed::Dpkg(b)) => dpkg::cmp(a, b),
             (Parsed::Rpm(a), Parsed::Rpm(b)) => rpm::cmp(a, b),
             (Parsed::Apk(a), Parsed::Apk(b)) => apk::cmp(a, b),
+            (Parsed::Apk3(a), Parsed::Apk3(b)) => apk3::cmp(a, b),
             (Parsed::Pep440(a), Parsed::Pep440(b)) => pep440::cmp(a, b),
             (Parsed::Semver(a), Parsed::Semver(b)) if self.scheme == other.scheme => {
                 semverish::cmp(a, b)

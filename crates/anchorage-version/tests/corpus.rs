@@ -209,3 +209,31 @@ fn npm_random_strings_match_node_semver() {
 fn pep440_random_strings_match_packaging() {
     check_random_table("pep440-packaging-21.3-random.tsv", Scheme::Pep440, 6000);
 }
+
+/// apk-tools 3 differs from apk-tools 2 (which produced `apk.tsv`) only where a dotted number
+/// has a leading zero or a digit follows a letter; on every other corpus row it must agree.
+#[test]
+fn apk3_agrees_with_apk_tools_2_outside_the_changed_rules() {
+    let changed = |v: &str| {
+        v.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'.' && w[1] == b'0' && w[2].is_ascii_digit())
+            || Version::parse(Scheme::Apk3, v).is_err()
+    };
+    let rows = rows("apk.tsv");
+    let mut checked = 0;
+    for r in &rows {
+        let (a, b, want) = (&r[0], &r[1], expected(&r[2]));
+        if changed(a) || changed(b) {
+            continue;
+        }
+        let got = compare(Scheme::Apk3, a, b).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got, want, "{a} vs {b}");
+        checked += 1;
+    }
+    assert!(
+        checked > rows.len() / 2,
+        "only {checked} of {} rows compared",
+        rows.len()
+    );
+}

@@ -15,6 +15,9 @@ fn grammar(scheme: Scheme) -> &'static str {
         Scheme::Apk => {
             "[0-9]{1,2}(\\.[0-9]{1,3}){0,3}[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)[0-9]{0,2}){0,2}(-r[0-9]{1,2})?"
         }
+        Scheme::Apk3 => {
+            "[0-9]{1,2}(\\.[0-9]{1,3}){0,3}[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)[0-9]{0,2}){0,2}(~[0-9a-f]{1,4})?(-r[0-9]{1,2})?"
+        }
         Scheme::Pep440 => {
             "([0-9]!)?[0-9]{1,2}(\\.[0-9]{1,2}){0,3}((a|b|rc)[0-9]{1,2})?(\\.post[0-9])?(\\.dev[0-9])?(\\+[a-z0-9]{1,3})?"
         }
@@ -97,6 +100,7 @@ order_law_tests! {
     order_laws_dpkg => Scheme::Dpkg,
     order_laws_rpm => Scheme::Rpm,
     order_laws_apk => Scheme::Apk,
+    order_laws_apk3 => Scheme::Apk3,
     order_laws_pep440 => Scheme::Pep440,
     order_laws_semver => Scheme::Semver,
     order_laws_npm => Scheme::Npm,

@@ -273,3 +273,45 @@ fn range_events_use_osv_json_shape() {
     );
     assert_eq!(serde_json::to_string(&parsed).expect("serialize"), json);
 }
+
+#[test]
+fn synthetic_pep440_local_versions_match_ranges_like_pip() {
+    let s = Scheme::Pep440;
+    let last = [
+        RangeEvent::Introduced("0".into()),
+        RangeEvent::LastAffected("6.4".into()),
+    ];
+    // pip: `<=6.4` matches `6.4+cgr.1` (the local segment is ignored).
+    assert!(is_affected(s, "6.4+cgr.1", &last).unwrap());
+    assert!(!is_affected(s, "6.4.1+cgr.1", &last).unwrap());
+    let fixed = [
+        RangeEvent::Introduced("6.0".into()),
+        RangeEvent::Fixed("6.4".into()),
+    ];
+    assert!(!is_affected(s, "6.4+cgr.1", &fixed).unwrap());
+    assert!(is_affected(s, "6.3+cgr.2", &fixed).unwrap());
+    // An event with a local segment compares the full versions.
+    let local_fix = [
+        RangeEvent::Introduced("0".into()),
+        RangeEvent::Fixed("6.4+cgr.2".into()),
+    ];
+    assert!(is_affected(s, "6.4+cgr.1", &local_fix).unwrap());
+    assert!(!is_affected(s, "6.4+cgr.2", &local_fix).unwrap());
+}
+
+#[test]
+fn synthetic_loose_npm_advisory_versions_are_coerced_not_skipped() {
+    // GitHub/OSV npm records sometimes say `introduced: "1.0"`; osv-scanner and node-semver
+    // read it as 1.0.0.
+    let events = [
+        RangeEvent::Introduced("1.0".into()),
+        RangeEvent::Fixed("1.4".into()),
+    ];
+    assert!(is_affected(Scheme::Npm, "1.2.0", &events).unwrap());
+    assert!(!is_affected(Scheme::Npm, "1.4.0", &events).unwrap());
+    assert!(!is_affected(Scheme::Npm, "0.9.0", &events).unwrap());
+    // Still unreadable: an error naming the string.
+    let bad = [RangeEvent::Introduced("not-a-version".into())];
+    let err = is_affected(Scheme::Npm, "1.2.0", &bad).unwrap_err();
+    assert!(err.to_string().contains("not-a-version"), "{err}");
+}

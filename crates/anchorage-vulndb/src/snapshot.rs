@@ -226,6 +226,15 @@ impl VulnSource for Snapshot<'_> {
             .and_then(|b| serde_json::from_str(&b).ok()))
     }
 
+    fn fix_observed_at(
+        &self,
+        advisory_id: &str,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, VulnDbError> {
+        crate::store::fix_observed_query(&self.tx, self.path, advisory_id, ecosystem, name)
+    }
+
     fn ecosystems(&self) -> Result<BTreeSet<String>, VulnDbError> {
         let err = store_err(self.path);
         let mut stmt = self

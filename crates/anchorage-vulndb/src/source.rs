@@ -18,6 +18,17 @@ pub trait VulnSource {
     fn nvd(&self, cve: &str) -> Result<Option<NvdEntry>, VulnDbError>;
     /// Every ecosystem (`Debian:12`, `PyPI`) that has at least one record.
     fn ecosystems(&self) -> Result<BTreeSet<String>, VulnDbError>;
+    /// When a fix was first seen by a sync for (advisory id, ecosystem, package name). Sources
+    /// that keep no history (in-memory data) answer `None`.
+    fn fix_observed_at(
+        &self,
+        advisory_id: &str,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, VulnDbError> {
+        let _ = (advisory_id, ecosystem, name);
+        Ok(None)
+    }
     /// [`VulnSource::advisories_for`] for many names at once (names without records are
     /// absent from the map). Stores override this to answer in one query.
     fn advisories_for_names(

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{VulnDbError, store_err};
-use crate::model::{Advisory, normalize_name};
+use crate::model::{Advisory, AffectedStatus, normalize_name};
 use crate::nvd::NvdEntry;
 use crate::pack::pack;
 use crate::snapshot::Snapshot;
@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS sources (
     last_attempt TEXT,
     last_error TEXT,
     record_count INTEGER NOT NULL DEFAULT 0,
-    malformed_count INTEGER NOT NULL DEFAULT 0
+    malformed_count INTEGER NOT NULL DEFAULT 0,
+    partial_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS advisories (
     source_id INTEGER NOT NULL,
@@ -70,11 +71,19 @@ CREATE TABLE IF NOT EXISTS nvd (
     body BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS nvd_key ON nvd (cve, source_id);
+CREATE TABLE IF NOT EXISTS fix_observed (
+    advisory_id TEXT NOT NULL,
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (advisory_id, ecosystem, name)
+) WITHOUT ROWID;
 "#;
 
 /// Schema version (`PRAGMA user_version`). The store holds only feed data, so a store of
-/// another version is emptied and rebuilt by the next sync.
-const SCHEMA_VERSION: i64 = 3;
+/// another version is emptied and rebuilt by the next sync; `fix_observed` (when a fix was
+/// first seen, which no feed can give back) is kept.
+const SCHEMA_VERSION: i64 = 4;
 
 /// An advisory with the feed it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +109,9 @@ pub struct SourceStatus {
     pub record_count: u64,
     /// Malformed records skipped at the last applied sync.
     pub malformed_count: u64,
+    /// Records stored at the last applied sync with a version that no ordering could read
+    /// (even leniently): matching evaluates them only partially.
+    pub partial_count: u64,
     /// Last successful sync (applied or unchanged).
     pub last_sync: Option<DateTime<Utc>>,
     /// Last attempt.
@@ -210,7 +222,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT key, kind, location, record_count, malformed_count, last_sync, \
-                 last_attempt, last_error, etag, last_modified FROM sources ORDER BY key",
+                 last_attempt, last_error, etag, last_modified, partial_count FROM sources \
+                 ORDER BY key",
             )
             .map_err(&err)?;
         let rows = stmt
@@ -226,6 +239,7 @@ impl Store {
                     last_error: r.get(7)?,
                     etag: r.get(8)?,
                     last_modified: r.get(9)?,
+                    partial_count: r.get::<_, i64>(10)?.max(0) as u64,
                 })
             })
             .map_err(&err)?;
@@ -291,15 +305,16 @@ impl Store {
         Ok(())
     }
 
-    /// Record a successful attempt that found the feed unchanged (HTTP 304).
+    /// Record a successful attempt at `now` that found the feed unchanged (HTTP 304).
     pub fn record_unchanged(
         &self,
         key: &str,
         kind: &str,
         location: &str,
+        now: DateTime<Utc>,
     ) -> Result<(), VulnDbError> {
         self.ensure_source(key, kind, location)?;
-        let now = Utc::now().to_rfc3339();
+        let now = now.to_rfc3339();
         self.conn
             .execute(
                 "UPDATE sources SET last_attempt = ?2, last_sync = ?2, last_error = NULL \
@@ -316,6 +331,7 @@ impl Store {
         key: &str,
         kind: &str,
         location: &str,
+        now: DateTime<Utc>,
     ) -> Result<Apply<'_>, VulnDbError> {
         let source_id = self.ensure_source(key, kind, location)?;
         let err = store_err(&self.path);
@@ -331,8 +347,44 @@ impl Store {
             source_id,
             key: key.to_string(),
             deflate: None,
+            now,
         })
     }
+
+    /// When a fix was first seen in any synced feed for (advisory id, ecosystem, package name
+    /// as published); `None` when no sync has seen one.
+    pub fn fix_observed_at(
+        &self,
+        advisory_id: &str,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Option<DateTime<Utc>>, VulnDbError> {
+        fix_observed_query(&self.conn, &self.path, advisory_id, ecosystem, name)
+    }
+}
+
+/// Reads one `fix_observed` row (shared by the store and its snapshots).
+pub(crate) fn fix_observed_query(
+    conn: &Connection,
+    path: &str,
+    advisory_id: &str,
+    ecosystem: &str,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, VulnDbError> {
+    let at: Option<String> = conn
+        .prepare_cached(
+            "SELECT first_seen FROM fix_observed WHERE advisory_id = ?1 AND ecosystem = ?2 \
+             AND name = ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![advisory_id, ecosystem, normalize_name(ecosystem, name)],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .map_err(store_err(path))?;
+    Ok(parse_ts(at))
 }
 
 /// What applying one record did.
@@ -352,6 +404,8 @@ pub(crate) struct Apply<'a> {
     source_id: i64,
     key: String,
     deflate: Option<zstd::bulk::Compressor<'static>>,
+    /// The sync's clock (injected in tests).
+    now: DateTime<Utc>,
 }
 
 impl Apply<'_> {
@@ -371,6 +425,7 @@ impl Apply<'_> {
             // A duplicate id inside one feed: the first one wins.
             return Ok(Applied::Unchanged);
         }
+        self.observe_fixes(adv)?;
         let body = serde_json::to_string(adv).map_err(|e| VulnDbError::Document {
             feed: self.key.clone(),
             path: adv.id.clone(),
@@ -454,6 +509,31 @@ impl Apply<'_> {
         Ok(outcome)
     }
 
+    /// Records the first time a fix is seen for each (advisory, package): the table is kept
+    /// across syncs (and schema rebuilds), so `max_days_since_fix` can be evaluated.
+    fn observe_fixes(&self, adv: &Advisory) -> Result<(), VulnDbError> {
+        let now = self.now.to_rfc3339();
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO fix_observed (advisory_id, ecosystem, name, first_seen) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(store_err(self.path))?;
+        for a in &adv.affected {
+            if a.status == AffectedStatus::Fixed && !a.fixed_versions().is_empty() {
+                stmt.execute(params![
+                    adv.id,
+                    a.ecosystem,
+                    normalize_name(&a.ecosystem, &a.name),
+                    now
+                ])
+                .map_err(store_err(self.path))?;
+            }
+        }
+        Ok(())
+    }
+
     fn remove_rows(&self, id: &str) -> Result<(), VulnDbError> {
         let err = store_err(self.path);
         for sql in [
@@ -518,6 +598,7 @@ impl Apply<'_> {
         etag: Option<&str>,
         last_modified: Option<&str>,
         malformed: u64,
+        partial: u64,
     ) -> Result<(u64, u64), VulnDbError> {
         let err = store_err(self.path);
         let sid = self.source_id;
@@ -564,11 +645,20 @@ impl Apply<'_> {
                 |r| r.get(0),
             )
             .map_err(&err)?;
-        let now = Utc::now().to_rfc3339();
+        let now = self.now.to_rfc3339();
         tx.execute(
             "UPDATE sources SET etag = ?2, last_modified = ?3, last_sync = ?4, last_attempt = ?4, \
-             last_error = NULL, record_count = ?5, malformed_count = ?6 WHERE id = ?1",
-            params![sid, etag, last_modified, now, count, malformed as i64],
+             last_error = NULL, record_count = ?5, malformed_count = ?6, partial_count = ?7 \
+             WHERE id = ?1",
+            params![
+                sid,
+                etag,
+                last_modified,
+                now,
+                count,
+                malformed as i64,
+                partial as i64
+            ],
         )
         .map_err(&err)?;
         self.tx.commit().map_err(&err)?;

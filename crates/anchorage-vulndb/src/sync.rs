@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use anchorage_version::{Scheme, Version};
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::alpine;
 use crate::debian;
 use crate::error::VulnDbError;
 use crate::input::{Limits, RecordIter, folder_records, read_file_limited, zip_records};
-use crate::model::Advisory;
+use crate::model::{Advisory, Event, RangeKind};
 use crate::nvd::{self, NvdEntry};
 use crate::osv::parse_osv_record;
 use crate::store::{Applied, Store};
@@ -155,6 +157,8 @@ pub struct SyncOptions {
     /// Fault injection for tests and drills: abort after applying this many records, as a
     /// crash or a cut connection would. Nothing of the aborted sync is kept.
     pub abort_after: Option<usize>,
+    /// The sync's clock (`last_sync`, first-seen fix dates); `None` means now. Tests inject it.
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// What a sync did.
@@ -182,6 +186,11 @@ pub struct SyncReport {
     pub malformed: u64,
     /// The first malformed-record messages (at most 20).
     pub malformed_samples: Vec<String>,
+    /// Records stored although a version in them could not be read, even leniently: matching
+    /// evaluates them only partially.
+    pub partial: u64,
+    /// The first partially readable records (at most 20), `id: ecosystem name: reason`.
+    pub partial_samples: Vec<String>,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
 }
@@ -533,6 +542,36 @@ pub fn sync_source(
     }
 }
 
+/// The first range or listed version of `adv` that its ecosystem's ordering cannot read, even
+/// with the lenient reading OSV consumers apply; such a record is stored but can only be
+/// partially evaluated.
+pub(crate) fn unreadable_version(adv: &Advisory) -> Option<String> {
+    for a in &adv.affected {
+        let eco = Scheme::for_ecosystem(&a.ecosystem);
+        for r in &a.ranges {
+            let scheme = match r.kind {
+                RangeKind::Git => continue,
+                RangeKind::Semver if !matches!(eco, Scheme::Npm | Scheme::Go | Scheme::Semver) => {
+                    Scheme::Semver
+                }
+                _ => eco,
+            };
+            for e in &r.events {
+                let v = e.version();
+                if matches!(e, Event::Introduced(x) if x == "0")
+                    || matches!(e, Event::Limit(x) if x == "*")
+                {
+                    continue;
+                }
+                if let Err(err) = Version::parse_advisory(scheme, v) {
+                    return Some(format!("{} {}: {err}", a.ecosystem, a.name));
+                }
+            }
+        }
+    }
+    None
+}
+
 fn sync_inner(
     store: &mut Store,
     source: &FeedSource,
@@ -578,7 +617,12 @@ fn sync_inner(
             )? {
                 Some(f) => f,
                 None => {
-                    store.record_unchanged(&key, kind, &location)?;
+                    store.record_unchanged(
+                        &key,
+                        kind,
+                        &location,
+                        options.now.unwrap_or_else(Utc::now),
+                    )?;
                     report.not_modified = true;
                     report.record_count = state.map(|s| s.record_count).unwrap_or(0);
                     report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -600,7 +644,8 @@ fn sync_inner(
         None => record_files(&key, fetched, options.limits)?,
     };
     let stream = items(source.kind, files)?;
-    let mut apply = store.begin_apply(&key, kind, &location)?;
+    let now = options.now.unwrap_or_else(Utc::now);
+    let mut apply = store.begin_apply(&key, kind, &location, now)?;
     let mut applied = 0usize;
     for item in stream {
         if options.abort_after.is_some_and(|n| applied >= n) {
@@ -610,7 +655,15 @@ fn sync_inner(
             });
         }
         let outcome = match item? {
-            Item::Advisory(a) => apply.advisory(&a)?,
+            Item::Advisory(a) => {
+                if let Some(why) = unreadable_version(&a) {
+                    report.partial += 1;
+                    if report.partial_samples.len() < 20 {
+                        report.partial_samples.push(format!("{}: {why}", a.id));
+                    }
+                }
+                apply.advisory(&a)?
+            }
             Item::Nvd(n) => apply.nvd(&n)?,
             Item::Malformed(m) => {
                 report.malformed += 1;
@@ -628,8 +681,12 @@ fn sync_inner(
             Applied::Older => report.older += 1,
         }
     }
-    let (removed, count) =
-        apply.commit(etag.as_deref(), last_modified.as_deref(), report.malformed)?;
+    let (removed, count) = apply.commit(
+        etag.as_deref(),
+        last_modified.as_deref(),
+        report.malformed,
+        report.partial,
+    )?;
     report.removed = removed;
     report.record_count = count;
     report.elapsed_ms = started.elapsed().as_millis() as u64;

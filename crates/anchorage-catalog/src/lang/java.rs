@@ -414,7 +414,7 @@ impl Walk<'_> {
                 virtual_path: virtual_path.clone(),
                 sha1: Some(sha1.clone()),
             };
-            self.push(name, version, group, licenses.clone(), meta);
+            self.push(vpath, name, version, group, licenses.clone(), meta);
         }
         for (i, p) in c.poms.iter().enumerate() {
             if Some(i) == main_idx || p.version.is_empty() {
@@ -429,6 +429,7 @@ impl Walk<'_> {
                 ..JavaMetadata::default()
             };
             self.push(
+                vpath,
                 p.artifact_id.clone(),
                 p.version.clone(),
                 Some(p.group_id.clone()),
@@ -438,8 +439,12 @@ impl Walk<'_> {
         }
     }
 
+    /// Records one package found in the archive at `vpath`: the image path for a top-level
+    /// archive, `outer.war:WEB-INF/lib/inner.jar` for a nested one (Anchore's form, so the
+    /// `vulnerabilities/package` trigger id names the inner jar).
     fn push(
         &mut self,
+        vpath: &str,
         name: String,
         version: String,
         group: Option<String>,
@@ -455,7 +460,7 @@ impl Walk<'_> {
             name.clone(),
             version.clone(),
             purl("maven", Some(&ns), &name, &version),
-            self.location.clone(),
+            Location::new(vpath, self.location.layer.clone()),
         );
         if !version.is_empty() {
             let mut cpes = Vec::new();

@@ -6,6 +6,7 @@ mod files;
 mod packages;
 mod vulns;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use anchorage_catalog::FileRecord;
@@ -68,6 +69,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) input: &'a EvaluationInput<'a>,
     pub(crate) files: HashMap<&'a str, &'a FileRecord>,
     pub(crate) dockerfile: Option<ParsedDockerfile>,
+    /// Why a rule could not be evaluated fully (missing data): reported as evaluation
+    /// warnings so no parameter or trigger is ignored silently.
+    warnings: RefCell<Vec<String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -88,7 +92,24 @@ impl<'a> Ctx<'a> {
             input,
             files,
             dockerfile,
+            warnings: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Records that `rule` could not be evaluated fully, and why.
+    pub(crate) fn warn(&self, rule: &ValidRule, why: impl Into<String>) {
+        self.warnings.borrow_mut().push(format!(
+            "rule {} ({}/{}): {}",
+            rule.id,
+            rule.gate.name,
+            rule.trigger.name,
+            why.into()
+        ));
+    }
+
+    /// The warnings recorded so far.
+    pub(crate) fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut self.warnings.borrow_mut())
     }
 
     /// A file by absolute path (a path without the leading `/` is accepted too).

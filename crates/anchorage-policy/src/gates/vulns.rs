@@ -47,7 +47,13 @@ pub(crate) fn trigger_pkg(f: &Finding) -> String {
             p.name.clone()
         };
     }
-    let parts: Vec<&str> = p.path.split('/').filter(|s| !s.is_empty()).collect();
+    // A nested archive is located at `outer.war:WEB-INF/lib/inner.jar`: the inner part names
+    // the package's own archive.
+    let path = match p.package_type {
+        PackageType::Java => p.path.rsplit(':').next().unwrap_or(&p.path),
+        _ => &p.path,
+    };
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let picked = match p.package_type {
         PackageType::Java | PackageType::Gem => parts.last().copied(),
         PackageType::Npm => parts
@@ -129,6 +135,7 @@ fn package(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
         .and_then(|v| parse_int(v).ok());
     let path_exclude = rule.regex("package_path_exclude");
     let mut out = Vec::new();
+    let mut unknown_fix_dates: Vec<String> = Vec::new();
     for f in input.findings {
         let is_os = f.package.package_type.is_os();
         let class_ok = match class {
@@ -169,7 +176,15 @@ fn package(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
                         at.format("%Y-%m-%d")
                     ));
                 }
-                _ => continue,
+                Some(_) => continue,
+                None => {
+                    // The age of the fix is unknown (no sync has recorded when it appeared):
+                    // the rule cannot tell, so it does not fire, and says so.
+                    if fixed {
+                        unknown_fix_dates.push(format!("{} ({})", f.vuln, f.package.name));
+                    }
+                    continue;
+                }
             }
         }
         let mut score_text = String::new();
@@ -224,6 +239,19 @@ fn package(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
                 format!("{}: {}", f.vuln, why.join("; ")),
             )
             .with_id(format!("{}+{}", f.vuln, trigger_pkg(f))),
+        );
+    }
+    if !unknown_fix_dates.is_empty() {
+        let n = unknown_fix_dates.len();
+        unknown_fix_dates.truncate(5);
+        ctx.warn(
+            rule,
+            format!(
+                "max_days_since_fix: the date a fix was first seen is unknown for {n} finding(s) \
+                 with a fix (e.g. {}); they were not reported. Sync the feeds regularly so \
+                 fix dates are recorded.",
+                unknown_fix_dates.join(", ")
+            ),
         );
     }
     out

@@ -95,6 +95,9 @@ impl Validator<'_> {
         let mut params: BTreeMap<&'static str, String> = BTreeMap::new();
         let mut regexes = BTreeMap::new();
         let mut ok = true;
+        // Parameters whose own value failed its check: left out of the cross-parameter checks
+        // so each problem is reported once.
+        let mut bad_values: Vec<&'static str> = Vec::new();
         for (i, pv) in params_v.iter().enumerate() {
             let pat = format!("{at} params[{i}]");
             let Some(pobj) = self.object(pv, &pat) else {
@@ -148,6 +151,7 @@ impl Validator<'_> {
                         "ParameterValueInvalidError",
                         format!("{at}: parameter '{}' value {value:?}: {e}", def.name),
                     );
+                    bad_values.push(def.name);
                     ok = false;
                 }
             }
@@ -162,9 +166,15 @@ impl Validator<'_> {
                 ok = false;
             }
         }
-        if ok
-            && let Err((param, e)) =
-                self.cross_check(gate.name, trigger.name, &params, &mut regexes)
+        // The two-parameter checks run even when the rule already has another problem, so
+        // one validation reports everything wrong with it; they see only the parameters whose
+        // own values were valid.
+        let checkable: BTreeMap<&'static str, String> = params
+            .iter()
+            .filter(|(k, _)| !bad_values.contains(k))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        if let Err((param, e)) = self.cross_check(gate.name, trigger.name, &checkable, &mut regexes)
         {
             self.push(
                 "ParameterValueInvalidError",
@@ -276,7 +286,11 @@ impl Validator<'_> {
         params: &BTreeMap<&'static str, String>,
         regexes: &mut BTreeMap<&'static str, regex::Regex>,
     ) -> Result<(), (&'static str, String)> {
-        let check = params.get("check").map(String::as_str).unwrap_or_default();
+        // Without a (valid) `check` there is nothing to cross-check; its absence or bad value
+        // was reported on its own.
+        let Some(check) = params.get("check").map(String::as_str) else {
+            return Ok(());
+        };
         let value = params.get("value");
         match (gate, trigger) {
             ("dockerfile", "instruction") | ("metadata", "attribute") => {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cataloged;
+mod nested;
 mod precedence;
 mod props;
 mod support;

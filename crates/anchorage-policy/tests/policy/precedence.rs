@@ -148,6 +148,62 @@ fn mapping_selection_table() {
             Action::Stop,
             Some("hub"),
         ),
+        // anchore-v1 §2.1: Docker Hub names get no `library/` insertion, so a rule written
+        // the Anchore way matches `docker.io/alpine:3.12` and a bare `alpine:3.12`.
+        (
+            vec![
+                mapping("hub-alpine", "docker.io", "alpine", "tag", "*", "stop"),
+                mapping("rest", "*", "*", "tag", "*", "warn"),
+            ],
+            "docker.io/alpine:3.12",
+            Action::Stop,
+            Some("hub-alpine"),
+        ),
+        (
+            vec![
+                mapping("hub-alpine", "docker.io", "alpine", "tag", "3.12", "stop"),
+                mapping("rest", "*", "*", "tag", "*", "warn"),
+            ],
+            "alpine:3.12",
+            Action::Stop,
+            Some("hub-alpine"),
+        ),
+        (
+            vec![
+                mapping("lib", "docker.io", "library/*", "tag", "*", "stop"),
+                mapping("rest", "*", "*", "tag", "*", "warn"),
+            ],
+            "alpine:3.12",
+            Action::Warn,
+            Some("rest"),
+        ),
+        (
+            vec![
+                mapping("local", "localbuild", "app", "tag", "1", "stop"),
+                mapping("rest", "*", "*", "tag", "*", "warn"),
+            ],
+            "localbuild/app:1",
+            Action::Stop,
+            Some("local"),
+        ),
+        (
+            vec![
+                mapping("local", "localhost.localdomain", "app", "tag", "1", "stop"),
+                mapping("rest", "*", "*", "tag", "*", "warn"),
+            ],
+            "localhost.localdomain/app:1",
+            Action::Stop,
+            Some("local"),
+        ),
+        (
+            vec![
+                mapping("local", "localhost", "team/app", "tag", "*", "stop"),
+                mapping("rest", "*", "*", "tag", "*", "warn"),
+            ],
+            "localhost/team/app",
+            Action::Stop,
+            Some("local"),
+        ),
         (
             vec![mapping("notag", "*", "*", "tag", "*", "warn")],
             "",
@@ -284,7 +340,7 @@ fn image_list_precedence_table() {
         ),
         (
             "STOP",
-            json!([entry("library/alpine")]),
+            json!([entry("alpine")]),
             json!([]),
             Action::Go,
             FinalActionReason::Whitelisted,
@@ -293,7 +349,7 @@ fn image_list_precedence_table() {
         (
             "GO",
             json!([]),
-            json!([entry("library/*")]),
+            json!([entry("alp*")]),
             Action::Stop,
             FinalActionReason::Blacklisted,
             Action::Go,
@@ -309,7 +365,7 @@ fn image_list_precedence_table() {
         (
             "WARN",
             json!([by_digest]),
-            json!([entry("library/debian")]),
+            json!([entry("debian")]),
             Action::Go,
             FinalActionReason::Whitelisted,
             Action::Warn,
@@ -317,7 +373,7 @@ fn image_list_precedence_table() {
         (
             "WARN",
             json!([entry("other/*")]),
-            json!([entry("library/debian")]),
+            json!([entry("debian")]),
             Action::Warn,
             FinalActionReason::PolicyEvaluation,
             Action::Warn,
@@ -511,4 +567,21 @@ fn synthetic_large_whitelist_is_indexed() {
     }));
     assert_eq!(e.stale_whitelist_items.len(), 90_001);
     assert!(total < std::time::Duration::from_secs(20), "{total:?}");
+}
+
+#[test]
+fn synthetic_invalid_evaluation_tag_stops_with_a_problem() {
+    let mut sc = Scenario::alpine();
+    sc.tag = "Not A Reference!".into();
+    let e = sc.eval(&two_policy_bundle(vec![mapping(
+        "m", "*", "*", "tag", "*", "warn",
+    )]));
+    assert_eq!(e.final_action, Action::Stop);
+    assert_eq!(
+        e.evaluation_problems.len(),
+        1,
+        "{:?}",
+        e.evaluation_problems
+    );
+    assert_eq!(e.evaluation_problems[0].problem_type, "InvalidTagError");
 }

@@ -342,7 +342,7 @@ fn os_package<'a>(a: &'a Analysis, name: &str) -> Option<&'a Package> {
         .find(|p| p.package_type.is_os() && p.name == name)
 }
 
-fn matched(p: &Package, path: String) -> MatchedPackage {
+pub(crate) fn matched(p: &Package, path: String) -> MatchedPackage {
     MatchedPackage {
         id: p.id.clone(),
         name: p.name.clone(),
@@ -571,7 +571,7 @@ impl Scenario {
             findings: Vec::new(),
             coverage: Coverage::Complete,
             feeds: feeds("Alpine:v3.20", 0),
-            tag: "docker.io/library/alpine:3.20".into(),
+            tag: "docker.io/alpine:3.20".into(),
         }
     }
 

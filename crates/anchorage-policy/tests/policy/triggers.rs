@@ -192,6 +192,41 @@ fn vuln_package_cvss_and_path_and_fix_and_age_filters() {
     );
 }
 
+#[test]
+fn max_days_since_fix_without_a_fix_date_warns_instead_of_ignoring_the_parameter() {
+    let mut sc = Scenario::bookworm_app();
+    for f in &mut sc.findings {
+        f.fix_observed_at = None;
+    }
+    let params = [
+        ("package_type", "non-os"),
+        ("fix_available", "true"),
+        ("max_days_since_fix", "7"),
+    ];
+    let e = sc.fire("vulnerabilities", "package", &params);
+    assert!(e.rows.is_empty());
+    assert_eq!(
+        e.evaluation_problems.len(),
+        1,
+        "{:?}",
+        e.evaluation_problems
+    );
+    let p = &e.evaluation_problems[0];
+    assert_eq!(
+        (p.problem_type.as_str(), p.severity.as_str()),
+        ("EvaluationWarning", "warn")
+    );
+    assert!(p.details.contains("max_days_since_fix"), "{}", p.details);
+    assert!(p.details.contains("urllib3"), "{}", p.details);
+    // With the dates known, no warning.
+    let e = Scenario::bookworm_app().fire("vulnerabilities", "package", &params);
+    assert!(
+        e.evaluation_problems.is_empty(),
+        "{:?}",
+        e.evaluation_problems
+    );
+}
+
 // ---- vulnerabilities/stale_feed_data, vulnerability_data_unavailable, blacklist
 
 #[test]

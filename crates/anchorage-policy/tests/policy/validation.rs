@@ -472,3 +472,55 @@ fn synthetic_unknown_keys_in_rules_params_and_items_are_reported() {
     );
     assert_eq!(ps.len(), 3, "{ps:?}");
 }
+
+#[test]
+fn synthetic_dependent_params_are_checked_when_the_rule_has_another_problem() {
+    // An unknown parameter and a missing `value` for `check: =`: both are reported.
+    let ps = problems(&bundle_with(
+        rule(
+            "dockerfile",
+            "instruction",
+            "STOP",
+            &[("instruction", "USER"), ("check", "="), ("colour", "red")],
+        ),
+        json!([]),
+    ));
+    assert!(
+        has(&ps, "InvalidParameterError", "parameter 'colour'"),
+        "{ps:?}"
+    );
+    assert!(
+        has(
+            &ps,
+            "ParameterValueInvalidError",
+            "parameter 'value': required when check is '='"
+        ),
+        "{ps:?}"
+    );
+    // A bad `attribute` value and a bad `like` regex in one rule: both are reported, and the
+    // invalid `check` of a third rule yields one problem, not a spurious cross-check.
+    let ps = problems(&bundle_with(
+        json!([
+            {"id": "r1", "gate": "metadata", "trigger": "attribute", "action": "STOP",
+             "params": [{"name": "attribute", "value": "colour"}, {"name": "check", "value": "like"},
+                        {"name": "value", "value": "("}]},
+            {"id": "r2", "gate": "dockerfile", "trigger": "instruction", "action": "STOP",
+             "params": [{"name": "instruction", "value": "USER"}, {"name": "check", "value": "bogus"}]}
+        ]),
+        json!([]),
+    ));
+    assert!(
+        has(&ps, "ParameterValueInvalidError", "parameter 'attribute'"),
+        "{ps:?}"
+    );
+    assert!(
+        has(
+            &ps,
+            "ParameterValueInvalidError",
+            "r1' (metadata/attribute): parameter 'value'"
+        ),
+        "{ps:?}"
+    );
+    let r2: Vec<_> = ps.iter().filter(|(_, d)| d.contains("'r2'")).collect();
+    assert_eq!(r2.len(), 1, "{ps:?}");
+}
