@@ -211,8 +211,12 @@ pub(crate) fn read_buildinfo(data: &[u8]) -> Result<Option<BuildInfo>, String> {
             let Some(s) = data.get(off..off.saturating_add(size)) else {
                 continue;
             };
+            // In bounds: `s` is a slice of `data`, so offsets inside it add without overflow.
             let mut start = 0;
-            while let Some(i) = memchr::memmem::find(&s[start..], MAGIC) {
+            while let Some(i) = s
+                .get(start..)
+                .and_then(|rest| memchr::memmem::find(rest, MAGIC))
+            {
                 if (start + i) % 16 == 0 {
                     blob_off = Some(off + start + i);
                     break;
@@ -227,16 +231,25 @@ pub(crate) fn read_buildinfo(data: &[u8]) -> Result<Option<BuildInfo>, String> {
     let Some(off) = blob_off else {
         return Ok(None);
     };
-    let blob = &data[off..data.len().min(off + 64 * 1024)];
+    let blob = data
+        .get(off..data.len().min(off.saturating_add(64 * 1024)))
+        .ok_or("Go build info header outside the file")?;
+    // Section addresses, sizes and file offsets come from the (untrusted) file: all arithmetic
+    // is checked, and a section whose numbers overflow is skipped.
     let read_at = |addr: u64, len: u64| -> Option<Vec<u8>> {
+        let end_addr = addr.checked_add(len)?;
         for sec in file.sections() {
-            let (start, size) = (sec.address(), sec.size());
-            if addr >= start && addr.checked_add(len)? <= start.checked_add(size)? {
-                let (foff, _) = sec.file_range()?;
-                let begin = usize::try_from(foff + (addr - start)).ok()?;
-                let end = begin.checked_add(usize::try_from(len).ok()?)?;
-                return data.get(begin..end).map(<[u8]>::to_vec);
+            let start = sec.address();
+            let Some(sec_end) = start.checked_add(sec.size()) else {
+                continue;
+            };
+            if addr < start || end_addr > sec_end {
+                continue;
             }
+            let (foff, _) = sec.file_range()?;
+            let begin = usize::try_from(foff.checked_add(addr - start)?).ok()?;
+            let end = begin.checked_add(usize::try_from(len).ok()?)?;
+            return data.get(begin..end).map(<[u8]>::to_vec);
         }
         None
     };
@@ -461,6 +474,59 @@ impl GoCataloger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A little-endian ELF64 file with a `.go.buildinfo` section holding a pre-1.18 pointer
+    /// header whose version pointer lands in a `.data` section at file offset `data_offset`.
+    fn elf_with_pointer_buildinfo(data_offset: u64) -> Vec<u8> {
+        let mut f = vec![0u8; 256];
+        f[..4].copy_from_slice(b"\x7fELF");
+        f[4] = 2; // 64-bit
+        f[5] = 1; // little endian
+        f[6] = 1;
+        f[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        f[18..20].copy_from_slice(&62u16.to_le_bytes()); // x86-64
+        f[20..24].copy_from_slice(&1u32.to_le_bytes());
+        f[40..48].copy_from_slice(&256u64.to_le_bytes()); // e_shoff
+        f[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+        f[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+        f[60..62].copy_from_slice(&4u16.to_le_bytes()); // e_shnum
+        f[62..64].copy_from_slice(&1u16.to_le_bytes()); // e_shstrndx
+        let names = b"\0.shstrtab\0.go.buildinfo\0.data\0";
+        f[64..64 + names.len()].copy_from_slice(names);
+        let mut blob = MAGIC.to_vec();
+        blob.extend([8u8, 0]);
+        blob.extend(0x2020u64.to_le_bytes()); // version string header, inside .data
+        blob.extend(0x2030u64.to_le_bytes());
+        f[128..128 + blob.len()].copy_from_slice(&blob);
+        let section = |name: u32, kind: u32, addr: u64, offset: u64, size: u64| {
+            let mut h = Vec::with_capacity(64);
+            h.extend(name.to_le_bytes());
+            h.extend(kind.to_le_bytes());
+            h.extend(0u64.to_le_bytes());
+            h.extend(addr.to_le_bytes());
+            h.extend(offset.to_le_bytes());
+            h.extend(size.to_le_bytes());
+            h.extend([0u8; 24]);
+            h
+        };
+        f.extend(section(0, 0, 0, 0, 0));
+        f.extend(section(1, 3, 0, 64, u64::try_from(names.len()).unwrap()));
+        f.extend(section(11, 1, 0x1000, 128, 32));
+        f.extend(section(25, 1, 0x2000, data_offset, 0x100));
+        f
+    }
+
+    #[test]
+    fn hostile_buildinfo_pointer_into_a_section_at_an_overflowing_offset() {
+        // .data claims a file offset near u64::MAX: offset + (address - section start)
+        // overflowed (a panic in debug builds) before the arithmetic was checked.
+        let elf = elf_with_pointer_buildinfo(u64::MAX - 0x10);
+        let err = read_buildinfo(&elf).unwrap_err();
+        assert!(err.contains("Go version pointer"), "{err}");
+        // the same file with an in-bounds (but short) section is read without panicking
+        let elf = elf_with_pointer_buildinfo(0);
+        assert!(read_buildinfo(&elf).is_err());
+    }
 
     #[test]
     fn synthetic_inline_buildinfo() {

@@ -40,8 +40,88 @@ fn archive_ext(name: &str) -> Option<&'static str> {
     EXTENSIONS.iter().copied().find(|e| *e == ext)
 }
 
+fn le16(b: &[u8], at: usize) -> Option<u64> {
+    let v = b.get(at..at.checked_add(2)?)?;
+    Some(u64::from(u16::from_le_bytes([v[0], v[1]])))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u64> {
+    let v = b.get(at..at.checked_add(4)?)?;
+    Some(u64::from(u32::from_le_bytes([v[0], v[1], v[2], v[3]])))
+}
+
+fn le64(b: &[u8], at: usize) -> Option<u64> {
+    let v: [u8; 8] = b.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(v))
+}
+
+const EOCD_SIGNATURE: &[u8] = b"PK\x05\x06";
+const ZIP64_LOCATOR_SIGNATURE: &[u8] = b"PK\x06\x07";
+const ZIP64_EOCD_SIGNATURE: &[u8] = b"PK\x06\x06";
+
+/// Refuses a zip whose central directory declares more entries or bytes than `limits` allow,
+/// before `zip::ZipArchive::new` reads (and allocates for) the whole directory.
+///
+/// Hand-written because the zip crate has no such bound: it reads every central directory
+/// entry up front. Every end-of-central-directory record in the last 64 KiB + 22 bytes is
+/// looked at, as the zip crate may try each of them: a classic record counts when its
+/// directory fits before it (others are not plausible and the zip crate rejects them), a zip64
+/// record (found through its locator) always counts. An archive without any record passes;
+/// the zip crate then reports it as unreadable.
+pub(crate) fn check_central_directory(bytes: &[u8], limits: &LangLimits) -> Result<(), String> {
+    let max_entries = u64::try_from(limits.max_archive_entries).unwrap_or(u64::MAX);
+    let max_bytes = limits.max_central_directory_bytes;
+    let check = |entries: u64, size: u64| -> Result<(), String> {
+        if entries > max_entries {
+            return Err(format!(
+                "central directory declares {entries} entries, above the limit of {max_entries}"
+            ));
+        }
+        if size > max_bytes {
+            return Err(format!(
+                "central directory of {size} bytes is above the limit of {max_bytes}"
+            ));
+        }
+        Ok(())
+    };
+    let window_start = bytes.len().saturating_sub(22 + 0xffff);
+    let window = &bytes[window_start..];
+    for found in memchr::memmem::rfind_iter(window, EOCD_SIGNATURE) {
+        let at = window_start + found;
+        let (Some(entries), Some(size)) = (le16(bytes, at + 10), le32(bytes, at + 12)) else {
+            continue;
+        };
+        if size <= at as u64 {
+            check(entries, size)?;
+        }
+        // zip64: a locator right before the classic record points at the zip64 record
+        let Some(locator) = at.checked_sub(20) else {
+            continue;
+        };
+        if bytes.get(locator..locator + 4) != Some(ZIP64_LOCATOR_SIGNATURE) {
+            continue;
+        }
+        let Some(record) = le64(bytes, locator + 8).and_then(|r| usize::try_from(r).ok()) else {
+            continue;
+        };
+        if bytes.get(record..record.saturating_add(4)) != Some(ZIP64_EOCD_SIGNATURE) {
+            continue;
+        }
+        if let (Some(entries), Some(size)) = (le64(bytes, record + 32), le64(bytes, record + 40)) {
+            check(entries, size)?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads one member of a zip held in memory, capped at `limit` bytes; `Ok(None)` when absent.
-pub(crate) fn zip_member(bytes: &[u8], name: &str, limit: u64) -> Result<Option<Vec<u8>>, String> {
+pub(crate) fn zip_member(
+    bytes: &[u8],
+    name: &str,
+    limit: u64,
+    limits: &LangLimits,
+) -> Result<Option<Vec<u8>>, String> {
+    check_central_directory(bytes, limits)?;
     let mut archive =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a readable zip: {e}"))?;
     let mut file = match archive.by_name(name) {
@@ -256,6 +336,10 @@ impl Walk<'_> {
 
     /// Walks one archive (`vpath` names it, `file_name` is its own base name).
     fn walk(&mut self, bytes: &[u8], vpath: &str, file_name: &str, depth: usize) {
+        if let Err(e) = check_central_directory(bytes, self.limits) {
+            self.warn(vpath, format!("{e}; archive not read"));
+            return;
+        }
         let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
             Ok(a) => a,
             Err(e) => {
@@ -539,6 +623,86 @@ impl Cataloger for JavaCataloger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn zip_with(count: usize) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..count {
+            w.start_file(format!("f{i}"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b"x").unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    /// Only end records: a zip64 record claiming `entries` entries and `size` bytes of central
+    /// directory, its locator, and a classic record pointing to zip64.
+    fn hostile_zip64_end(entries: u64, size: u64) -> Vec<u8> {
+        let mut z = Vec::new();
+        z.extend_from_slice(ZIP64_EOCD_SIGNATURE);
+        z.extend(44u64.to_le_bytes()); // size of the rest of the record
+        z.extend(45u16.to_le_bytes());
+        z.extend(45u16.to_le_bytes());
+        z.extend(0u32.to_le_bytes());
+        z.extend(0u32.to_le_bytes());
+        z.extend(entries.to_le_bytes());
+        z.extend(entries.to_le_bytes());
+        z.extend(size.to_le_bytes());
+        z.extend(0u64.to_le_bytes());
+        z.extend_from_slice(ZIP64_LOCATOR_SIGNATURE);
+        z.extend(0u32.to_le_bytes());
+        z.extend(0u64.to_le_bytes()); // the zip64 record is at offset 0
+        z.extend(1u32.to_le_bytes());
+        z.extend_from_slice(EOCD_SIGNATURE);
+        z.extend([0u8; 4]);
+        z.extend([0xff; 4]);
+        z.extend([0xff; 8]);
+        z.extend(0u16.to_le_bytes());
+        z
+    }
+
+    #[test]
+    fn hostile_zip64_directory_claims_are_refused_before_reading() {
+        let limits = LangLimits::default();
+        let err = check_central_directory(&hostile_zip64_end(1_000_000_000_000, 46), &limits)
+            .unwrap_err();
+        assert!(err.contains("declares 1000000000000 entries"), "{err}");
+        let err = check_central_directory(&hostile_zip64_end(10, 1 << 40), &limits).unwrap_err();
+        assert!(err.contains("1099511627776 bytes"), "{err}");
+        let (packages, warnings) = scan_archive(
+            &hostile_zip64_end(1_000_000_000_000, 46),
+            "/x.jar",
+            Location::new("/x.jar", None),
+            &limits,
+        );
+        assert!(packages.is_empty());
+        assert!(
+            warnings.iter().any(|(_, w)| w.contains("archive not read")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn synthetic_entry_count_limit_applies_before_the_directory_is_read() {
+        let zip = zip_with(20);
+        assert!(check_central_directory(&zip, &LangLimits::default()).is_ok());
+        let tight = LangLimits {
+            max_archive_entries: 10,
+            ..LangLimits::default()
+        };
+        let err = check_central_directory(&zip, &tight).unwrap_err();
+        assert!(err.contains("declares 20 entries"), "{err}");
+        let tight = LangLimits {
+            max_central_directory_bytes: 100,
+            ..LangLimits::default()
+        };
+        assert!(check_central_directory(&zip, &tight).is_err());
+        assert!(zip_member(&zip, "f1", 10, &tight).is_err());
+        assert_eq!(
+            zip_member(&zip, "f1", 10, &LangLimits::default()).unwrap(),
+            Some(b"x".to_vec())
+        );
+    }
 
     #[test]
     fn file_names() {

@@ -38,8 +38,11 @@ pub struct LangLimits {
     pub max_inflated_bytes: u64,
     /// Highest compressed-to-inflated ratio accepted for one zip entry (zip bombs).
     pub max_compression_ratio: u64,
-    /// Most entries looked at in one archive.
+    /// Most entries in one archive: an archive whose central directory declares more is not
+    /// read (checked before the directory is).
     pub max_archive_entries: usize,
+    /// Largest zip central directory read (bytes), checked before it is read.
+    pub max_central_directory_bytes: u64,
     /// Largest executable read for Go / Rust build information (bytes).
     pub max_binary_bytes: u64,
     /// Most bytes of a file scanned by a binary classifier.
@@ -55,6 +58,7 @@ impl Default for LangLimits {
             max_inflated_bytes: 512 * 1024 * 1024,
             max_compression_ratio: 200,
             max_archive_entries: 100_000,
+            max_central_directory_bytes: 64 * 1024 * 1024,
             max_binary_bytes: 512 * 1024 * 1024,
             max_classifier_scan_bytes: 256 * 1024 * 1024,
         }

@@ -8,6 +8,9 @@
 
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::util::{base_name, is_file, join, parent_dir, purl, read_entry, read_optional, text};
 use super::{LangLimits, PackageDraft, location_of, location_of_path};
@@ -139,29 +142,24 @@ fn record_fields(line: &str) -> Option<(String, String)> {
     Some((path, hash))
 }
 
-/// Decodes unpadded URL-safe base64 (RECORD digests) to lower-case hex. Hand-written: it is
-/// a few lines and the base64 crate is not a dependency of this crate.
+/// RECORD digests: URL-safe base64 without padding (PEP 376, PEP 427); padding and the
+/// standard alphabet written by other tools are accepted too.
+const RECORD_BASE64: [GeneralPurpose; 2] = {
+    let config = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    [
+        GeneralPurpose::new(&alphabet::URL_SAFE, config),
+        GeneralPurpose::new(&alphabet::STANDARD, config),
+    ]
+};
+
+/// Decodes a RECORD digest to lower-case hex.
 fn urlsafe_b64_to_hex(s: &str) -> Option<String> {
-    let mut bits: u32 = 0;
-    let mut nbits = 0;
-    let mut out = String::new();
-    for c in s.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        nbits += 6;
-        if nbits >= 8 {
-            nbits -= 8;
-            out.push_str(&format!("{:02x}", (bits >> nbits) & 0xff));
-        }
-    }
-    Some(out)
+    RECORD_BASE64
+        .iter()
+        .find_map(|engine| engine.decode(s).ok())
+        .map(hex::encode)
 }
 
 /// Parses RECORD into absolute files; `root` is the site-packages directory.
@@ -276,7 +274,12 @@ impl Cataloger for PythonCataloger {
                     let root = parent_dir(&entry.path).to_string();
                     let bytes = read_entry(fs, entry, self.limits.max_archive_bytes, ctx, STAGE)
                         .and_then(|b| {
-                            match super::java::zip_member(&b, "EGG-INFO/PKG-INFO", lim) {
+                            match super::java::zip_member(
+                                &b,
+                                "EGG-INFO/PKG-INFO",
+                                lim,
+                                &self.limits,
+                            ) {
                                 Ok(m) => m,
                                 Err(e) => {
                                     ctx.warn(STAGE, Some(&entry.path), e);
@@ -365,5 +368,24 @@ mod tests {
             "sha256 hex"
         );
         assert_eq!(f[1].digest, None);
+    }
+
+    #[test]
+    fn record_digests_decode_like_pythons_urlsafe_b64decode() {
+        // base64.urlsafe_b64encode(hashlib.sha256(b"hello\n").digest()) in Python 3.11
+        let hex = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+        assert_eq!(
+            urlsafe_b64_to_hex("WJG1tSLV3whtD_CxEPvZ0hu0_HFjrzTQgoai6Eb2vgM").as_deref(),
+            Some(hex)
+        );
+        assert_eq!(
+            urlsafe_b64_to_hex("WJG1tSLV3whtD_CxEPvZ0hu0_HFjrzTQgoai6Eb2vgM=").as_deref(),
+            Some(hex)
+        );
+        assert_eq!(
+            urlsafe_b64_to_hex("WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM").as_deref(),
+            Some(hex)
+        );
+        assert_eq!(urlsafe_b64_to_hex("not base64!"), None);
     }
 }
