@@ -205,7 +205,7 @@ fn from_packages(fs: &dyn ImageFs) -> Option<Distro> {
     if let Ok(bytes) = fs.read_limited("/var/lib/dpkg/status", MAX_FALLBACK_DB) {
         dpkg_entries.extend(dpkg::parse_status(&bytes).packages);
     }
-    for entry in fs.entries() {
+    for entry in fs.entries_under("/var/lib/dpkg/status.d") {
         if let Some(rest) = entry.path.strip_prefix("/var/lib/dpkg/status.d/") {
             if rest.contains('/') || rest.ends_with(".md5sums") {
                 continue;

@@ -114,6 +114,20 @@ pub trait ImageFs: Send + Sync {
     /// All entries in byte order of their paths (parents before children), by value.
     fn entries(&self) -> Box<dyn Iterator<Item = FileEntry> + '_>;
 
+    /// The entries below the directory `dir` (not `dir` itself), in the order of
+    /// [`ImageFs::entries`]; empty when `dir` is not a directory. The default filters
+    /// [`ImageFs::entries`]; trees with an index walk only the subtree.
+    fn entries_under(&self, dir: &str) -> Box<dyn Iterator<Item = FileEntry> + '_> {
+        let Some(dir) = normalize_path(dir) else {
+            return Box::new(std::iter::empty());
+        };
+        let prefix = if dir == "/" { dir } else { format!("{dir}/") };
+        Box::new(
+            self.entries()
+                .filter(move |e| e.path.len() > prefix.len() && e.path.starts_with(&prefix)),
+        )
+    }
+
     /// Number of entries [`ImageFs::entries`] yields.
     fn entry_count(&self) -> usize {
         self.entries().count()

@@ -141,6 +141,12 @@ fn synthetic_300k_entry_layer_squashes_with_exact_counts() {
     assert_eq!(read(&fs, "/data/d0123/f123456"), "file 123456\n");
     assert_eq!(read(&fs, "/data/d0299/f299999"), "file 299999\n");
     assert!(fs.entry("/data/d0300").is_none());
+    let under: Vec<FileEntry> = fs.entries_under("/data/d0007").collect();
+    assert_eq!(under.len(), 1000);
+    assert_eq!(under[0].path, "/data/d0007/f7000");
+    assert_eq!(fs.entries_under("/data").count(), 300_300);
+    assert_eq!(fs.entries_under("/").count(), 300_301);
+    assert_eq!(fs.entries_under("/data/d0007/f7000").count(), 0);
 }
 
 /// Twenty layers: each deletes files of the previous one, makes one of its directories opaque,

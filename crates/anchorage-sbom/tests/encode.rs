@@ -515,3 +515,52 @@ fn spdx_verification_codes_match_syft_for_alpine() {
     assert_eq!(ours.len(), 12);
     assert_eq!(ours, theirs);
 }
+
+/// `FileRecordScope::Related` (what `anchorage sbom -o cyclonedx-json|spdx-json` asks the
+/// catalog for) keeps only the root and the records of paths a package declares, owns or was
+/// found at; the CycloneDX and SPDX documents must not change when the other records are gone
+/// (except the document identity, a hash of the whole analysis: it differs per analysis anyway,
+/// as `analyzedAt` is part of it).
+#[test]
+fn cyclonedx_and_spdx_need_only_the_related_file_records() {
+    use anchorage_catalog::PackageMetadata;
+    let mut dropped = 0;
+    for analysis in [support::alpine_320(), support::bookworm_app()] {
+        let mut related: BTreeSet<String> = BTreeSet::from(["/".to_string()]);
+        for p in &analysis.packages {
+            let declared = match &p.metadata {
+                PackageMetadata::Dpkg(m) => &m.files,
+                PackageMetadata::Apk(m) => &m.files,
+                PackageMetadata::Rpm(m) => &m.files,
+                PackageMetadata::Python(m) => &m.files,
+                _ => &Vec::new(),
+            };
+            related.extend(declared.iter().map(|f| f.path.clone()));
+            related.extend(p.locations.iter().map(|l| l.path.clone()));
+        }
+        let mut trimmed = analysis.clone();
+        trimmed
+            .files
+            .retain(|f| f.owner.is_some() || related.contains(&f.path));
+        dropped += analysis.files.len() - trimmed.files.len();
+        let without_identity = |a: &anchorage_catalog::Analysis, f: SbomFormat| {
+            let mut v = json(a, f);
+            let doc = v.as_object_mut().unwrap();
+            assert!(
+                doc.remove("serialNumber").is_some() || doc.remove("documentNamespace").is_some()
+            );
+            v
+        };
+        for f in [SbomFormat::CycloneDxJson, SbomFormat::SpdxJson] {
+            assert!(
+                without_identity(&analysis, f) == without_identity(&trimmed, f),
+                "{f:?} of {}",
+                analysis.source.input
+            );
+        }
+    }
+    assert!(
+        dropped > 0,
+        "the corpus analyses hold unrelated file records"
+    );
+}

@@ -797,6 +797,25 @@ impl ImageFs for SquashedFs {
         })
     }
 
+    fn entries_under(&self, dir: &str) -> Box<dyn Iterator<Item = FileEntry> + '_> {
+        let Some(dir) = normalize_path(dir) else {
+            return Box::new(std::iter::empty());
+        };
+        let Some(id) = self
+            .lookup(&dir)
+            .filter(|&id| self.index.nodes[id as usize].kind == DIR)
+        else {
+            return Box::new(std::iter::empty());
+        };
+        let path = if dir == "/" { String::new() } else { dir };
+        Box::new(Walk {
+            fs: self,
+            stack: vec![(id, 0, path.len())],
+            path,
+            root_done: true,
+        })
+    }
+
     fn entry_count(&self) -> usize {
         self.stats.entries
     }
