@@ -238,6 +238,7 @@ pub fn match_analysis_with(
     let mut lookup = Lookup::new(source);
     let mut findings = Vec::new();
     let mut warnings = Vec::new();
+    let mut partially_evaluated = Vec::new();
     let mut missing: BTreeSet<String> = BTreeSet::new();
     let has_data = |ecos: &[String]| {
         ecos.iter()
@@ -310,10 +311,14 @@ pub fn match_analysis_with(
                         attached: false,
                     }),
                     Verdict::NotAffected(_) => {}
-                    Verdict::Invalid(why) => warnings.push(format!(
-                        "{} {}: record {}: {why}",
-                        pkg.name, pkg.version, record.advisory.id
-                    )),
+                    Verdict::Invalid(why) => {
+                        let line = format!(
+                            "{} {}: record {}: {why}",
+                            pkg.name, pkg.version, record.advisory.id
+                        );
+                        partially_evaluated.push(line.clone());
+                        warnings.push(line);
+                    }
                 }
             }
         }
@@ -346,6 +351,7 @@ pub fn match_analysis_with(
         findings,
         coverage,
         warnings,
+        partially_evaluated,
     })
 }
 

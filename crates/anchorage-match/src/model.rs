@@ -167,4 +167,9 @@ pub struct MatchReport {
     /// ecosystem's scheme; that package/record pair is then not reported).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Advisory records that could only be partially evaluated for a package (a version in
+    /// them no ordering could read, even leniently), as `package version: record: reason`.
+    /// A possible false negative: coverage says "partially evaluated".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partially_evaluated: Vec<String>,
 }

@@ -79,20 +79,36 @@ pub fn render(
 }
 
 fn coverage_value(report: &MatchReport) -> Value {
-    match &report.coverage {
+    let mut v = match &report.coverage {
+        Coverage::Complete if !report.partially_evaluated.is_empty() => {
+            json!({"status": "partially evaluated"})
+        }
         Coverage::Complete => json!({"status": "complete"}),
         Coverage::Unavailable { groups } => json!({
             "status": "unavailable",
             "groups": groups,
             "message": unavailable(report),
         }),
+    };
+    if !report.partially_evaluated.is_empty() {
+        v["partially_evaluated"] = json!(report.partially_evaluated);
     }
+    v
 }
 
 fn table(report: &MatchReport) -> String {
     let mut out = String::new();
     if let Some(msg) = unavailable(report) {
         let _ = writeln!(out, "WARNING: {msg}: this is NOT a clean result");
+    }
+    if !report.partially_evaluated.is_empty() {
+        let _ = writeln!(
+            out,
+            "WARNING: partially evaluated: {} advisory record(s) have versions that could not \
+             be read (possible false negatives): {}",
+            report.partially_evaluated.len(),
+            report.partially_evaluated.join("; ")
+        );
     }
     if report.findings.is_empty() {
         if report.coverage == Coverage::Complete {
@@ -440,4 +456,21 @@ fn cyclonedx(report: &MatchReport, image: &str, digest: Option<&str>) -> Value {
         "components": components.into_values().collect::<Vec<_>>(),
         "vulnerabilities": vulns,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_partially_evaluated_report_is_not_complete() {
+        let report = MatchReport {
+            findings: Vec::new(),
+            coverage: Coverage::Complete,
+            warnings: Vec::new(),
+            partially_evaluated: vec!["lodash 4.17.4: record X: bad version".into()],
+        };
+        assert_eq!(coverage_value(&report)["status"], "partially evaluated");
+        assert!(table(&report).starts_with("WARNING: partially evaluated"));
+    }
 }

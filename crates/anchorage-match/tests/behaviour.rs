@@ -546,3 +546,81 @@ fn fix_first_seen_date_survives_syncs_and_reaches_findings() {
     let status = store.source_status(&source.key()).unwrap().unwrap();
     assert_eq!(status.last_sync, Some(day(12)));
 }
+
+/// Loose advisory versions (GitHub/OSV npm records sometimes say `introduced: "0.0"`) are
+/// read the way osv-scanner / node-semver coerce them, so minimist 0.0.8 is still matched;
+/// a record whose version nothing can read is counted at sync (`feeds status`) and shows in
+/// the scan's coverage as "partially evaluated" instead of vanishing in a log line.
+#[test]
+fn loose_npm_advisory_versions_are_coerced_and_unreadable_ones_reported() {
+    let server = support::feeds::Server::start();
+    let edit = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        let bytes = std::fs::read(support::corpus().join("osv/npm").join(name)).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        f(&mut v);
+        (name.to_string(), serde_json::to_vec(&v).unwrap())
+    };
+    let records = vec![
+        // minimist: `introduced: "0"` of the 0.x range written loosely as "0.0".
+        edit("GHSA-xvch-5gv4-984h.json", &|v| {
+            v["affected"][1]["ranges"][0]["events"][0] = serde_json::json!({"introduced": "0.0"});
+        }),
+        // lodash: a fixed version nothing can read.
+        edit("GHSA-jf85-cpcp-j695.json", &|v| {
+            v["affected"][0]["ranges"][0]["events"][1] =
+                serde_json::json!({"fixed": "4.17.12 (see notes)"});
+        }),
+    ];
+    let path = "/npm/all.zip";
+    server.put(path, support::feeds::zip_of(&records));
+    let source: FeedSource = format!("osv:{}", server.url(path)).parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_dir(dir.path()).unwrap();
+    let report = sync_source(&mut store, &source, &SyncOptions::default()).unwrap();
+    assert_eq!(
+        (report.record_count, report.malformed, report.partial),
+        (2, 0, 1)
+    );
+    assert!(report.partial_samples[0].starts_with("GHSA-jf85-cpcp-j695: npm lodash"));
+    let status = store.source_status(&source.key()).unwrap().unwrap();
+    assert_eq!(status.partial_count, 1);
+
+    let analysis = support::analysis("debian-bookworm-app");
+    let m = match_analysis(&analysis, &store.snapshot().unwrap()).unwrap();
+    assert!(
+        m.findings.iter().any(|f| f.package.name == "minimist"
+            && f.aliases
+                .iter()
+                .chain([&f.vuln])
+                .any(|i| i == "GHSA-xvch-5gv4-984h")),
+        "{:#?}",
+        m.findings
+            .iter()
+            .map(|f| (&f.vuln, &f.package.name))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        m.partially_evaluated.len(),
+        1,
+        "{:?}",
+        m.partially_evaluated
+    );
+    assert!(m.partially_evaluated[0].starts_with("lodash 4.17.4: record GHSA-jf85-cpcp-j695"));
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&m, OutputFormat::Json, "app", None).unwrap()).unwrap();
+    // Only the npm feed is synced here, so the status stays "unavailable" (for Debian, PyPI,
+    // Maven); the partially evaluated record is listed next to it.
+    assert!(
+        json["vulnerability_data"]["partially_evaluated"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("lodash 4.17.4: record GHSA-jf85-cpcp-j695"),
+        "{}",
+        json["vulnerability_data"]
+    );
+    let table = render(&m, OutputFormat::Table, "app", None).unwrap();
+    assert!(
+        table.contains("WARNING: partially evaluated: 1 advisory record"),
+        "{table}"
+    );
+}

@@ -125,7 +125,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(r) => {
                 println!(
-                    "{}: {} records (+{} added, {} updated, {} unchanged, {} older skipped, -{} removed), {} malformed, {} ms",
+                    "{}: {} records (+{} added, {} updated, {} unchanged, {} older skipped, -{} removed), {} malformed, {} partially readable, {} ms",
                     r.source,
                     r.record_count,
                     r.added,
@@ -134,10 +134,14 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
                     r.older,
                     r.removed,
                     r.malformed,
+                    r.partial,
                     r.elapsed_ms
                 );
                 for m in &r.malformed_samples {
                     eprintln!("  malformed: {m}");
+                }
+                for m in &r.partial_samples {
+                    eprintln!("  partially evaluated: {m}");
                 }
             }
             Err(e) => {
@@ -168,6 +172,7 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                     "feed": s.kind,
                     "record_count": s.record_count,
                     "malformed_count": s.malformed_count,
+                    "partially_evaluated_count": s.partial_count,
                     "last_sync": s.last_sync,
                     "last_attempt": s.last_attempt,
                     "last_error": s.last_error,
@@ -193,13 +198,14 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
             .unwrap_or_else(|| "never".into())
     };
-    println!("SOURCE\tRECORDS\tMALFORMED\tLAST-SYNC\tLAST-ERROR");
+    println!("SOURCE\tRECORDS\tMALFORMED\tPARTIAL\tLAST-SYNC\tLAST-ERROR");
     for s in &sources {
         println!(
-            "{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}",
             s.key,
             s.record_count,
             s.malformed_count,
+            s.partial_count,
             fmt_time(s.last_sync),
             s.last_error.as_deref().unwrap_or("-")
         );
