@@ -1,22 +1,20 @@
 //! The matcher: (analysis, vulnerability data) -> findings with evidence. Pure apart from
 //! reading the [`VulnSource`] it is given.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use anchorage_catalog::{Analysis, Package};
-use anchorage_types::Severity;
-use anchorage_version::{RangeEvent, Scheme, compare, is_affected};
-use anchorage_vulndb::{
-    Affected, AffectedStatus, Event, RangeKind, SeverityKind, SeverityRating, SourcedAdvisory,
-    VulnDbError, VulnSource, label_severity, rating_severity,
-};
-
-use crate::model::{
-    Coverage, CvssData, CvssScores, Evidence, Finding, FixState, MatchReport, MatchedPackage,
-};
 use crate::target::{Target, anchore_language, distro_target, ecosystem_covers, package_target};
+use anchorage_advisory::{
+    Affected, AffectedStatus, SeverityKind, SeverityRating, SourceError, SourcedAdvisory, Verdict,
+    VulnSource, evaluate, label_severity, rating_severity,
+};
+use anchorage_model::{
+    Analysis, Coverage, CvssData, CvssScores, Evidence, Finding, FixState, MatchReport,
+    MatchedPackage, Package,
+};
+use anchorage_types::Severity;
+use anchorage_version::Scheme;
 
 /// A matching error: only reading the vulnerability data can fail.
 #[derive(Debug, thiserror::Error)]
@@ -24,130 +22,7 @@ use crate::target::{Target, anchore_language, distro_target, ecosystem_covers, p
 pub enum MatchError {
     /// The vulnerability source failed.
     #[error("reading vulnerability data: {0}")]
-    Source(#[from] VulnDbError),
-}
-
-/// The verdict of one affected entry for one installed version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Affected: the constraint that contained the version, and the fixed versions it names.
-    Affected {
-        constraint: String,
-        fixes: Vec<String>,
-        scheme: Scheme,
-    },
-    /// Not affected, and why.
-    NotAffected(String),
-    /// Could not be decided (a version that does not parse).
-    Invalid(String),
-}
-
-fn range_scheme(kind: RangeKind, ecosystem: &str) -> Scheme {
-    let eco = Scheme::for_ecosystem(ecosystem);
-    match kind {
-        RangeKind::Semver => match eco {
-            Scheme::Npm | Scheme::Go | Scheme::Semver => eco,
-            _ => Scheme::Semver,
-        },
-        _ => eco,
-    }
-}
-
-fn to_event(e: &Event) -> RangeEvent {
-    match e {
-        Event::Introduced(v) => RangeEvent::Introduced(v.clone()),
-        Event::Fixed(v) => RangeEvent::Fixed(v.clone()),
-        Event::LastAffected(v) => RangeEvent::LastAffected(v.clone()),
-        Event::Limit(v) => RangeEvent::Limit(v.clone()),
-    }
-}
-
-/// Decide whether `installed` is affected by one affected entry (OSV semantics: listed in
-/// `versions`, or inside any ECOSYSTEM/SEMVER range; GIT ranges are not evaluated).
-pub(crate) fn evaluate(aff: &Affected, installed: &str) -> Verdict {
-    let scheme = Scheme::for_ecosystem(&aff.ecosystem);
-    if aff.status == AffectedStatus::NotAffected {
-        return Verdict::NotAffected(format!(
-            "the vendor marks {} {} not affected ({})",
-            aff.ecosystem,
-            aff.name,
-            aff.note.as_deref().unwrap_or("no detail")
-        ));
-    }
-    for v in &aff.versions {
-        if v == installed || compare(scheme, v, installed).is_ok_and(|o| o == Ordering::Equal) {
-            return Verdict::Affected {
-                constraint: format!("affected versions list contains {v}"),
-                fixes: aff.fixed_versions(),
-                scheme,
-            };
-        }
-    }
-    let mut errors = Vec::new();
-    let mut evaluated = Vec::new();
-    for range in &aff.ranges {
-        if range.kind == RangeKind::Git {
-            continue;
-        }
-        let s = range_scheme(range.kind, &aff.ecosystem);
-        let inst = if range.kind == RangeKind::Semver {
-            installed.trim_start_matches('v')
-        } else {
-            installed
-        };
-        let events: Vec<RangeEvent> = range.events.iter().map(to_event).collect();
-        match is_affected(s, inst, &events) {
-            Ok(true) => {
-                let fixes = range
-                    .events
-                    .iter()
-                    .filter_map(|e| match e {
-                        Event::Fixed(v) => Some(v.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                let mut constraint = range.describe();
-                if let Some(note) = &aff.note {
-                    constraint.push_str(&format!(" [{note}]"));
-                }
-                return Verdict::Affected {
-                    constraint,
-                    fixes,
-                    scheme: s,
-                };
-            }
-            Ok(false) => evaluated.push(range.describe()),
-            Err(e) => errors.push(format!("{}: {e}", range.describe())),
-        }
-    }
-    if !evaluated.is_empty() {
-        let mut why = format!(
-            "{installed} is outside {} ({} ordering)",
-            evaluated.join("; "),
-            scheme.name()
-        );
-        if let Some(note) = &aff.note {
-            why.push_str(&format!(" [{note}]"));
-        }
-        if !aff.versions.is_empty() {
-            why.push_str(&format!(
-                " and not among {} listed versions",
-                aff.versions.len()
-            ));
-        }
-        return Verdict::NotAffected(why);
-    }
-    if !errors.is_empty() {
-        return Verdict::Invalid(errors.join("; "));
-    }
-    if aff.versions.is_empty() {
-        Verdict::NotAffected("the record has only GIT ranges (commits are not compared)".into())
-    } else {
-        Verdict::NotAffected(format!(
-            "{installed} is not among {} listed versions",
-            aff.versions.len()
-        ))
-    }
+    Source(#[from] SourceError),
 }
 
 /// One record/affected-entry hit for a package before alias merging.
@@ -187,7 +62,7 @@ impl<'a> Lookup<'a> {
     }
 
     /// Fetch the candidates of many (ecosystem, name) targets in one go.
-    pub(crate) fn prefetch(&mut self, targets: &[(String, String)]) -> Result<(), VulnDbError> {
+    pub(crate) fn prefetch(&mut self, targets: &[(String, String)]) -> Result<(), SourceError> {
         let mut found = self.source.advisories_for_targets(targets)?;
         for (_, n) in targets {
             if !self.cache.contains_key(n) {
@@ -198,7 +73,7 @@ impl<'a> Lookup<'a> {
         Ok(())
     }
 
-    pub(crate) fn get(&mut self, name: &str) -> Result<&[Arc<SourcedAdvisory>], VulnDbError> {
+    pub(crate) fn get(&mut self, name: &str) -> Result<&[Arc<SourcedAdvisory>], SourceError> {
         if !self.cache.contains_key(name) {
             let found = self.source.advisories_for(name)?;
             self.cache.insert(name.to_string(), found);
@@ -289,7 +164,8 @@ pub fn match_analysis_with(
                     .ecosystems
                     .iter()
                     .any(|t| ecosystem_covers(&aff.ecosystem, t))
-                    || anchorage_vulndb::normalize_name(&aff.ecosystem, &aff.name) != target.lookup
+                    || anchorage_advisory::normalize_name(&aff.ecosystem, &aff.name)
+                        != target.lookup
                 {
                     continue;
                 }
@@ -662,79 +538,4 @@ pub(crate) fn finding_key(f: &Finding) -> FindingKey {
 /// Index findings by key (used by the diff).
 pub(crate) fn index(findings: &[Finding]) -> BTreeMap<FindingKey, &Finding> {
     findings.iter().map(|f| (finding_key(f), f)).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use anchorage_vulndb::Range;
-
-    fn aff(eco: &str, kind: RangeKind, events: Vec<Event>) -> Affected {
-        Affected {
-            ecosystem: eco.into(),
-            name: "x".into(),
-            purl: None,
-            ranges: vec![Range {
-                kind,
-                repo: None,
-                events,
-            }],
-            versions: Vec::new(),
-            status: AffectedStatus::Fixed,
-            severity: None,
-            note: None,
-        }
-    }
-
-    fn hit(v: &Verdict) -> bool {
-        matches!(v, Verdict::Affected { .. })
-    }
-
-    #[test]
-    fn synthetic_last_affected_and_limit_events() {
-        let a = aff(
-            "PyPI",
-            RangeKind::Ecosystem,
-            vec![
-                Event::Introduced("1.0".into()),
-                Event::LastAffected("1.4".into()),
-            ],
-        );
-        assert!(hit(&evaluate(&a, "1.4")));
-        assert!(!hit(&evaluate(&a, "1.4.1")));
-        assert!(!hit(&evaluate(&a, "0.9")));
-        let l = aff(
-            "npm",
-            RangeKind::Semver,
-            vec![Event::Introduced("0".into()), Event::Limit("2.0.0".into())],
-        );
-        assert!(hit(&evaluate(&l, "1.9.9")));
-        assert!(!hit(&evaluate(&l, "2.0.0")));
-    }
-
-    #[test]
-    fn synthetic_semver_range_accepts_go_v_prefix() {
-        let a = aff(
-            "Go",
-            RangeKind::Semver,
-            vec![Event::Introduced("0".into()), Event::Fixed("1.2.3".into())],
-        );
-        assert!(hit(&evaluate(&a, "v1.2.2")));
-        assert!(!hit(&evaluate(&a, "v1.2.3")));
-    }
-
-    #[test]
-    fn synthetic_unparsable_version_is_undecidable_not_a_panic() {
-        let a = aff(
-            "Debian:12",
-            RangeKind::Ecosystem,
-            vec![Event::Introduced("0".into()), Event::Fixed("1.0-1".into())],
-        );
-        assert!(matches!(
-            evaluate(&a, "not a version!"),
-            Verdict::Invalid(_)
-        ));
-        let git = aff("PyPI", RangeKind::Git, vec![Event::Introduced("0".into())]);
-        assert!(matches!(evaluate(&git, "1.0"), Verdict::NotAffected(_)));
-    }
 }

@@ -3,14 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anchorage_catalog::Analysis;
-use anchorage_match::{Coverage, Finding};
+use anchorage_model::{Analysis, Coverage, Finding};
 use anchorage_types::FeedGroupStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::bundle::{Action, ImageRule, ImageSelector, ValidBundle, ValidationProblem};
+use crate::bundle::{Action, ImageRule, ImageSelector, ValidBundle};
 use crate::gates::{self, Ctx, md5_trigger_id};
 use crate::pattern::{TagParts, parse_tag};
 
@@ -118,212 +117,10 @@ impl<'a> EvaluationInput<'a> {
     }
 }
 
-/// Why the final action is what it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FinalActionReason {
-    /// The policies decided.
-    PolicyEvaluation,
-    /// The image matched `whitelisted_images`.
-    Whitelisted,
-    /// The image matched `blacklisted_images`.
-    Blacklisted,
-}
-
-impl FinalActionReason {
-    /// Anchore's string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FinalActionReason::PolicyEvaluation => "policy_evaluation",
-            FinalActionReason::Whitelisted => "whitelisted",
-            FinalActionReason::Blacklisted => "blacklisted",
-        }
-    }
-}
-
-/// The whitelist item that suppressed a row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WhitelistMatch {
-    /// Whitelist name.
-    pub whitelist_name: String,
-    /// Whitelist id.
-    pub whitelist_id: String,
-    /// Item id.
-    pub matched_rule_id: String,
-    /// The item's `reason`, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// Why a row fired: which package/file/field, which parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Explanation {
-    /// Rule id in its policy.
-    pub rule_id: String,
-    /// The package, file, field or feed group the trigger fired on.
-    pub subject: String,
-    /// Why, in terms of the parameters.
-    pub reason: String,
-    /// The rule's parameters.
-    pub params: BTreeMap<String, String>,
-}
-
-/// One row of the result table (§3.6), plus its explanation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Row {
-    /// Image id.
-    pub image_id: String,
-    /// Full tag.
-    pub tag: String,
-    /// Trigger id (§4.5).
-    pub trigger_id: String,
-    /// Gate name.
-    pub gate: String,
-    /// Trigger name.
-    pub trigger: String,
-    /// Message.
-    pub check_output: String,
-    /// The rule's action (kept even when whitelisted).
-    pub action: Action,
-    /// The whitelist item that suppressed the row.
-    pub whitelisted: Option<WhitelistMatch>,
-    /// Policy id.
-    pub policy_id: String,
-    /// Why it fired.
-    pub explanation: Explanation,
-}
-
-impl Row {
-    /// The row as Anchore's 9-element JSON array.
-    pub fn to_anchore_json(&self) -> Value {
-        json!([
-            self.image_id,
-            self.tag,
-            self.trigger_id,
-            self.gate,
-            self.trigger,
-            self.check_output,
-            self.action.as_str(),
-            match &self.whitelisted {
-                None => Value::Bool(false),
-                Some(w) =>
-                    json!({"whitelist_name": w.whitelist_name, "whitelist_id": w.whitelist_id, "matched_rule_id": w.matched_rule_id}),
-            },
-            self.policy_id,
-        ])
-    }
-}
-
-/// A whitelist item of the matched mapping that suppressed nothing in this evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaleWhitelistItem {
-    /// Whitelist id.
-    pub whitelist_id: String,
-    /// Item id.
-    pub item_id: String,
-    /// Gate.
-    pub gate: String,
-    /// Trigger id pattern.
-    pub trigger_id: String,
-    /// True when it matched nothing because it has expired.
-    pub expired: bool,
-}
-
-/// The header of the result table, exactly as Anchore writes it.
-pub const RESULT_HEADER: [&str; 9] = [
-    "Image_Id",
-    "Repo_Tag",
-    "Trigger_Id",
-    "Gate",
-    "Trigger",
-    "Check_Output",
-    "Gate_Action",
-    "Whitelisted",
-    "Policy_Id",
-];
-
-/// The result of evaluating one (image, tag) against a bundle.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    /// Bundle id (`policyId`).
-    pub bundle_id: String,
-    /// Account, when known (set by the caller; empty in the CLI).
-    pub user_id: String,
-    /// Image id.
-    pub image_id: String,
-    /// Image digest.
-    pub image_digest: String,
-    /// Evaluated tag.
-    pub tag: String,
-    /// Final action after image lists.
-    pub final_action: Action,
-    /// Why.
-    pub final_action_reason: FinalActionReason,
-    /// The policies' decision alone (ignores image white/blacklists).
-    pub policy_final_action: Action,
-    /// The mapping that selected the policies.
-    pub matched_mapping: Option<Value>,
-    /// The `whitelisted_images` entry that matched.
-    pub matched_whitelisted_image: Option<Value>,
-    /// The `blacklisted_images` entry that matched.
-    pub matched_blacklisted_image: Option<Value>,
-    /// Result rows.
-    pub rows: Vec<Row>,
-    /// Whitelist items of the matched mapping that suppressed nothing.
-    pub stale_whitelist_items: Vec<StaleWhitelistItem>,
-    /// Problems met while evaluating.
-    pub evaluation_problems: Vec<ValidationProblem>,
-    /// Evaluation time.
-    pub evaluated_at: DateTime<Utc>,
-    /// The bundle JSON used.
-    pub bundle: Value,
-}
-
-impl Evaluation {
-    /// `pass` for GO or WARN, `fail` for STOP.
-    pub fn status(&self) -> &'static str {
-        if self.final_action == Action::Stop {
-            "fail"
-        } else {
-            "pass"
-        }
-    }
-
-    /// The §3.6 `detail.result` document.
-    pub fn to_anchore_json(&self) -> Value {
-        let epoch = self.evaluated_at.timestamp();
-        json!({
-            "user_id": self.user_id,
-            "image_id": self.image_id,
-            "tag": self.tag,
-            "bundle": self.bundle,
-            "matched_mapping_rule": self.matched_mapping.clone().unwrap_or(Value::Bool(false)),
-            "matched_whitelisted_images_rule": self.matched_whitelisted_image.clone().unwrap_or(Value::Bool(false)),
-            "matched_blacklisted_images_rule": self.matched_blacklisted_image.clone().unwrap_or(Value::Bool(false)),
-            "final_action": self.final_action.as_str(),
-            "final_action_reason": self.final_action_reason.as_str(),
-            "created_at": epoch,
-            "last_modified": epoch,
-            "evaluation_problems": self.evaluation_problems,
-            "image_digest": self.image_digest,
-            "status": self.status(),
-            "result": {
-                self.image_id.clone(): {
-                    "result": {
-                        "header": RESULT_HEADER,
-                        "row_count": self.rows.len(),
-                        "rows": self.rows.iter().map(Row::to_anchore_json).collect::<Vec<_>>(),
-                        "final_action": self.policy_final_action.as_str(),
-                    }
-                },
-                "policy_data": [],
-                "whitelist_data": [],
-                "policy_name": "",
-                "whitelist_names": [],
-            },
-        })
-    }
-}
+pub use anchorage_model::{
+    Evaluation, Explanation, FinalActionReason, RESULT_HEADER, Row, StaleWhitelistItem,
+    WhitelistMatch,
+};
 
 fn strip_sha(s: &str) -> &str {
     s.strip_prefix("sha256:").unwrap_or(s)

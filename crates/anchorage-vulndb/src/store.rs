@@ -11,10 +11,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{VulnDbError, store_err};
-use crate::model::{Advisory, normalize_name};
-use crate::nvd::NvdEntry;
 use crate::pack::pack;
 use crate::snapshot::Snapshot;
+use anchorage_advisory::{Advisory, NvdEntry, normalize_name};
 
 /// The store file name inside the data directory.
 pub const STORE_FILE: &str = "vulndb.sqlite";
@@ -76,16 +75,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS nvd_key ON nvd (cve, source_id);
 /// another version is emptied and rebuilt by the next sync.
 const SCHEMA_VERSION: i64 = 3;
 
-/// An advisory with the feed it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourcedAdvisory {
-    /// Feed kind: `osv`, `debian-tracker`, `alpine-secdb`.
-    pub feed: String,
-    /// The configured source it was synced from.
-    pub source: String,
-    /// The advisory.
-    pub advisory: Advisory,
-}
+pub use anchorage_advisory::SourcedAdvisory;
 
 /// Per-source sync state, as `anchorage feeds status` shows it.
 #[derive(Debug, Clone, PartialEq)]

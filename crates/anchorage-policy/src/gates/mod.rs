@@ -8,7 +8,7 @@ mod vulns;
 
 use std::collections::HashMap;
 
-use anchorage_catalog::FileRecord;
+use anchorage_model::FileRecord;
 use md5::{Digest as _, Md5};
 
 use crate::bundle::ValidRule;

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use anchorage_catalog::{Package, PackageFile, PackageMetadata};
+use anchorage_model::{Package, PackageFile, PackageMetadata};
 use anchorage_types::PackageType;
 use anchorage_version::Scheme;
 
