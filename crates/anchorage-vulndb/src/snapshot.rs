@@ -8,8 +8,9 @@ use rusqlite::{OptionalExtension, Transaction};
 
 use crate::error::{VulnDbError, store_err};
 use crate::pack::unpack;
-use crate::store::SourcedAdvisory;
-use anchorage_advisory::{Advisory, MemorySource, NvdEntry, SourceError, VulnSource};
+use anchorage_advisory::{
+    Advisory, MemorySource, NvdEntry, SourceError, SourcedAdvisory, VulnSource,
+};
 
 /// A consistent read view of the store (one read transaction).
 pub struct Snapshot<'a> {

@@ -12,7 +12,7 @@ use anchorage_model::FileRecord;
 use md5::{Digest as _, Md5};
 
 use crate::bundle::ValidRule;
-use crate::eval::EvaluationInput;
+use crate::input::EvaluationInput;
 
 pub(crate) use dockerfile::ParsedDockerfile;
 

@@ -8,7 +8,7 @@ use anchorage_version::Scheme;
 
 use super::{Ctx, Fired};
 use crate::bundle::ValidRule;
-use crate::eval::FeedPackage;
+use crate::input::FeedPackage;
 
 pub(super) fn run(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
     match (rule.gate.name, rule.trigger.name) {
