@@ -2,6 +2,7 @@
 //! Sources (registry, archives, OCI layouts) produce an [`AcquiredImage`]; squashing consumes
 //! its [`LayerBlob`]s.
 
+use anchorage_types::ErrorKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -222,6 +223,7 @@ pub fn default_cache_dir() -> PathBuf {
 
 /// Why acquiring an image failed. Messages name the image, registry, repository, digest or path.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AcquireError {
     /// The source string is invalid.
     #[error(transparent)]
@@ -312,6 +314,27 @@ pub enum AcquireError {
     /// The operation does not apply to this source.
     #[error("{0}")]
     Unsupported(String),
+}
+
+impl AcquireError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AcquireError::Source(e) => e.kind(),
+            AcquireError::Cache(e) | AcquireError::Blob { source: e, .. } => e.kind(),
+            AcquireError::Io { source, .. } => ErrorKind::of_io(source),
+            AcquireError::InvalidManifest { .. } => ErrorKind::Upstream,
+            AcquireError::UnsupportedSchema1 { .. } | AcquireError::Unsupported(_) => {
+                ErrorKind::Unsupported
+            }
+            AcquireError::NoMatchingPlatform { .. } | AcquireError::NotFound { .. } => {
+                ErrorKind::NotFound
+            }
+            AcquireError::Unauthorized { .. } => ErrorKind::Unauthorized,
+            AcquireError::Registry { .. } => ErrorKind::Upstream,
+            AcquireError::Archive { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }
 
 /// Acquires the image named by `source` (see [`Source`]): fetches or extracts its manifest,

@@ -1,6 +1,7 @@
 //! The matcher: (analysis, vulnerability data) -> findings with evidence. Pure apart from
 //! reading the [`VulnSource`] it is given.
 
+use anchorage_types::ErrorKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -23,6 +24,15 @@ pub enum MatchError {
     /// The vulnerability source failed.
     #[error("reading vulnerability data: {0}")]
     Source(#[from] SourceError),
+}
+
+impl MatchError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            MatchError::Source(e) => e.kind(),
+        }
+    }
 }
 
 /// One record/affected-entry hit for a package before alias merging.

@@ -145,4 +145,22 @@ mod tests {
         assert!(ErrorKind::Timeout.is_transient());
         assert!(!ErrorKind::InvalidInput.is_transient());
     }
+
+    #[test]
+    fn synthetic_value_type_errors_have_kinds() {
+        let bad_digest = "sha256:xyz".parse::<crate::Digest>().err();
+        assert_eq!(bad_digest.map(|e| e.kind()), Some(ErrorKind::InvalidInput));
+        let unsupported = "md5:d41d8cd98f00b204e9800998ecf8427e"
+            .parse::<crate::Digest>()
+            .err();
+        assert_eq!(unsupported.map(|e| e.kind()), Some(ErrorKind::Unsupported));
+        let empty_ref = crate::ImageReference::parse("").err();
+        assert_eq!(empty_ref.map(|e| e.kind()), Some(ErrorKind::InvalidInput));
+        let long = format!("{}/x", "a".repeat(300));
+        let too_long = crate::ImageReference::parse(&long).err().map(|e| e.kind());
+        assert!(matches!(
+            too_long,
+            Some(ErrorKind::LimitExceeded | ErrorKind::InvalidInput)
+        ));
+    }
 }
