@@ -11,7 +11,6 @@ mod lang;
 pub mod model;
 mod options;
 mod os;
-pub mod purl;
 mod retrieved;
 mod secrets;
 
@@ -25,6 +24,11 @@ pub use image_metadata::{dockerfile_line, reconstruct_dockerfile};
 pub use options::{CatalogOptions, SecretsOptions, default_secret_rules};
 pub use os::Parsed;
 pub use secrets::RuleSet;
+
+/// Package URLs: the workspace's one encoder, [`anchorage_types::purl`], at its old path.
+pub mod purl {
+    pub use anchorage_types::purl::*;
+}
 
 /// Byte-level parsers of the OS package databases, public for fuzzing and for tools. Each takes
 /// bytes, never panics, and returns what it could read plus warnings.

@@ -12,6 +12,7 @@ mod error_kind;
 mod feed;
 mod package;
 mod platform;
+pub mod purl;
 mod reference;
 mod severity;
 
