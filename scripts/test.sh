@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo fmt --all -- --check
+# Architecture: pure crates free of I/O stacks, no module import cycles.
+bash scripts/check-pure-crates.sh
+python3 scripts/check-module-cycles.py --self-test
+python3 scripts/check-module-cycles.py
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --doc
 # Last, so that its summary ("N tests run: N passed") closes the output.

@@ -11,7 +11,6 @@ mod lang;
 pub mod model;
 mod options;
 mod os;
-pub mod purl;
 mod retrieved;
 mod secrets;
 
@@ -26,6 +25,11 @@ pub use options::{CatalogOptions, FileRecordScope, SecretsOptions, default_secre
 pub use os::Parsed;
 pub use os::rpm::{HeaderLimits, RpmLimits, SqliteLimits};
 pub use secrets::RuleSet;
+
+/// Package URLs: the workspace's one encoder, [`anchorage_types::purl`], at its old path.
+pub mod purl {
+    pub use anchorage_types::purl::*;
+}
 
 /// Byte-level parsers of the OS package databases, public for fuzzing and for tools. Each takes
 /// bytes, never panics, and returns what it could read plus warnings.

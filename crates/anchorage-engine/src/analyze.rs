@@ -1,5 +1,6 @@
 //! `analyze`: source string -> acquired image -> squashed file tree -> catalog.
 
+use anchorage_types::ErrorKind;
 use std::time::Instant;
 
 use anchorage_catalog::{Analysis, CatalogOptions};
@@ -19,6 +20,7 @@ pub struct AnalyzeSettings {
 /// Why an analysis could not be made. Problems inside the image that do not stop cataloging are
 /// warnings in the [`Analysis`], not errors.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The image could not be fetched or read from its source.
     #[error("acquiring {source_ref}: {error}")]
@@ -38,6 +40,16 @@ pub enum EngineError {
         #[source]
         error: Box<SquashError>,
     },
+}
+
+impl EngineError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            EngineError::Acquire { error, .. } => error.kind(),
+            EngineError::Squash { error, .. } => error.kind(),
+        }
+    }
 }
 
 /// Analyzes the image at `source` (`registry:REF`, `docker-archive:PATH`, `oci-archive:PATH`,

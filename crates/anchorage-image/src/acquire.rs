@@ -2,6 +2,7 @@
 //! its own module (`registry`, `archive`, `oci_layout`); the types they share live in the leaf
 //! modules `acquired`, `options` and `error`.
 
+use anchorage_types::ErrorKind;
 use std::path::PathBuf;
 
 use crate::acquired::AcquiredImage;
@@ -10,6 +11,27 @@ use crate::error::AcquireError;
 use crate::options::AcquireOptions;
 use crate::registry::RegistryClient;
 use crate::source::Source;
+
+impl AcquireError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AcquireError::Source(e) => e.kind(),
+            AcquireError::Cache(e) | AcquireError::Blob { source: e, .. } => e.kind(),
+            AcquireError::Io { source, .. } => ErrorKind::of_io(source),
+            AcquireError::InvalidManifest { .. } => ErrorKind::Upstream,
+            AcquireError::UnsupportedSchema1 { .. } | AcquireError::Unsupported(_) => {
+                ErrorKind::Unsupported
+            }
+            AcquireError::NoMatchingPlatform { .. } | AcquireError::NotFound { .. } => {
+                ErrorKind::NotFound
+            }
+            AcquireError::Unauthorized { .. } => ErrorKind::Unauthorized,
+            AcquireError::Registry { .. } => ErrorKind::Upstream,
+            AcquireError::Archive { .. } => ErrorKind::InvalidInput,
+        }
+    }
+}
 
 /// Acquires the image named by `source` (see [`Source`]): fetches or extracts its manifest,
 /// config and layers into the blob cache, verifying every digest.

@@ -4,6 +4,7 @@
 //! computed; only a blob whose digest (and size, when known) matches is renamed into place. A
 //! mismatching blob is deleted and reported. Readers therefore only ever see verified blobs.
 
+use anchorage_types::ErrorKind;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use sha2::{Digest as _, Sha256, Sha512};
 
 /// Why storing a blob failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CacheError {
     /// Filesystem error on the cache directory.
     #[error("blob cache {path}: {source}")]
@@ -60,6 +62,25 @@ pub enum CacheError {
         /// The configured limit.
         limit: u64,
     },
+}
+
+impl CacheError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            // The cache directory is ours: its failures are local, not the caller's.
+            CacheError::Io { .. } => ErrorKind::Internal,
+            CacheError::Read { source, .. } => match source.kind() {
+                io::ErrorKind::TimedOut => ErrorKind::Timeout,
+                io::ErrorKind::NotFound => ErrorKind::NotFound,
+                _ => ErrorKind::Upstream,
+            },
+            CacheError::DigestMismatch { .. } | CacheError::SizeMismatch { .. } => {
+                ErrorKind::Upstream
+            }
+            CacheError::TooLarge { .. } => ErrorKind::LimitExceeded,
+        }
+    }
 }
 
 enum Hasher {

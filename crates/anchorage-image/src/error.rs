@@ -7,6 +7,7 @@ use crate::source::SourceError;
 
 /// Why acquiring an image failed. Messages name the image, registry, repository, digest or path.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AcquireError {
     /// The source string is invalid.
     #[error(transparent)]

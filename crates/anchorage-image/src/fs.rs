@@ -1,5 +1,6 @@
 //! The read-only file tree interface that catalogers read images through.
 
+use anchorage_types::ErrorKind;
 use std::io::Read;
 
 use anchorage_types::Digest;
@@ -62,6 +63,7 @@ pub struct LayerRef {
 
 /// Errors reading from an [`ImageFs`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FsError {
     /// The path does not exist in the image.
     #[error("{0}: no such file in image")]
@@ -91,6 +93,18 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl FsError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            FsError::NotFound(_) => ErrorKind::NotFound,
+            FsError::NotAFile(_) | FsError::SymlinkLoop(_) => ErrorKind::InvalidInput,
+            FsError::TooLarge { .. } => ErrorKind::LimitExceeded,
+            FsError::Io { source, .. } => ErrorKind::of_io(source),
+        }
+    }
 }
 
 /// Maximum symlinks followed while resolving one path.

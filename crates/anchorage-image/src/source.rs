@@ -2,12 +2,14 @@
 //! `oci-archive:PATH`, `oci-dir:PATH[:TAG|@DIGEST]`, `dir:PATH`; a bare `name[:tag|@digest]`
 //! is a registry reference.
 
+use anchorage_types::ErrorKind;
 use std::path::PathBuf;
 
 use anchorage_types::{Digest, ImageReference, ReferenceError};
 
 /// Why a source string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SourceError {
     /// The scheme prefix was followed by nothing.
     #[error("source {0:?} has an empty path or reference")]
@@ -29,6 +31,17 @@ pub enum SourceError {
         /// The selector at fault.
         selector: String,
     },
+}
+
+impl SourceError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SourceError::Empty(_)
+            | SourceError::Reference { .. }
+            | SourceError::Selector { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }
 
 /// Which manifest of an OCI layout to use.

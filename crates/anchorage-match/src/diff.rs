@@ -1,42 +1,10 @@
 //! Re-match without re-analysis, and the difference between two sets of findings (the basis
 //! of `vuln_update` notifications).
 
-use serde::{Deserialize, Serialize};
-
-use anchorage_catalog::Analysis;
-use anchorage_vulndb::VulnSource;
+use anchorage_advisory::VulnSource;
+use anchorage_model::{Analysis, Finding, FindingUpdate, FindingsDiff, MatchReport};
 
 use crate::matcher::{MatchError, index, match_analysis};
-use crate::model::{Finding, MatchReport};
-
-/// A finding present before and after whose reported data changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FindingUpdate {
-    /// Before.
-    pub previous: Finding,
-    /// After.
-    pub current: Finding,
-    /// What changed (`severity`, `fix`, `aliases`, `feed_group`, `nvd_data`, `vendor_data`, `url`).
-    pub changes: Vec<String>,
-}
-
-/// Added, removed and updated findings between two matches of the same image.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FindingsDiff {
-    /// New findings.
-    pub added: Vec<Finding>,
-    /// Findings that no longer apply.
-    pub removed: Vec<Finding>,
-    /// Findings whose data changed.
-    pub updated: Vec<FindingUpdate>,
-}
-
-impl FindingsDiff {
-    /// True when nothing changed.
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.updated.is_empty()
-    }
-}
 
 fn changes(a: &Finding, b: &Finding) -> Vec<String> {
     let mut out = Vec::new();

@@ -4,12 +4,12 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use anchorage_catalog::Analysis;
-use anchorage_vulndb::{VulnSource, normalize_name};
+use anchorage_advisory::{Verdict, VulnSource, evaluate, normalize_name};
+use anchorage_model::Analysis;
 
-use crate::matcher::{MatchError, Verdict, evaluate, match_analysis};
-use crate::model::Finding;
+use crate::matcher::{MatchError, match_analysis};
 use crate::target::{distro_target, ecosystem_covers, package_target};
+use anchorage_model::Finding;
 
 /// One reasoning step: a record's affected entry against a package (or the lack of one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,8 +92,8 @@ pub fn explain(
                     .iter()
                     .any(|t| ecosystem_covers(&aff.ecosystem, t))
                 {
-                    if anchorage_vulndb::ecosystem_base(&aff.ecosystem)
-                        == anchorage_vulndb::ecosystem_base(&target.ecosystems[0])
+                    if anchorage_advisory::ecosystem_base(&aff.ecosystem)
+                        == anchorage_advisory::ecosystem_base(&target.ecosystems[0])
                     {
                         other_releases.insert(aff.ecosystem.clone());
                     }

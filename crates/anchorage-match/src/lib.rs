@@ -4,13 +4,19 @@
 mod diff;
 mod explain;
 mod matcher;
-pub mod model;
 mod render;
 mod target;
 
-pub use diff::{FindingUpdate, FindingsDiff, diff_findings, rematch};
+pub use anchorage_model::finding::*;
+pub use anchorage_model::{DistroTarget, distro_target};
+pub use anchorage_model::{FindingUpdate, FindingsDiff};
+pub use diff::{diff_findings, rematch};
 pub use explain::{ExplainLine, Explanation, explain};
 pub use matcher::{MatchError, MatchOptions, match_analysis, match_analysis_with};
-pub use model::*;
 pub use render::{OutputFormat, anchore_rows, render};
-pub use target::{DistroTarget, distro_target};
+
+/// The finding types, defined in [`anchorage_model::finding`] and re-exported at their old path.
+pub mod model {
+    pub use anchorage_model::finding::*;
+    pub use anchorage_model::{FindingUpdate, FindingsDiff};
+}

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use anchorage_types::Severity;
 use serde_json::{Value, json};
 
-use crate::model::{Coverage, CvssData, CvssScores, Finding, MatchReport};
+use anchorage_model::{Coverage, CvssData, CvssScores, Finding, MatchReport};
 
 /// An output format of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,81 +1,11 @@
 //! What to look up for a package: ecosystem(s), normalized name, the version to compare.
 
-use anchorage_catalog::{Distro, Package};
+use anchorage_advisory::normalize_name;
+#[cfg(test)]
+use anchorage_model::Distro;
+use anchorage_model::Package;
+pub(crate) use anchorage_model::{DistroTarget, distro_target};
 use anchorage_types::PackageType;
-use anchorage_vulndb::{alpine_branch, debian_release_number, normalize_name};
-
-/// The distro release as vulnerability ecosystems (`Debian:12`) and Anchore's feed group
-/// (`debian:12`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DistroTarget {
-    /// OSV ecosystems that hold this release's records (first is the canonical one).
-    pub ecosystems: Vec<String>,
-    /// Anchore feed group (`debian:12`, `alpine:3.20`).
-    pub anchore_group: String,
-}
-
-fn major(version_id: &str) -> Option<&str> {
-    let m = version_id.split('.').next()?;
-    (!m.is_empty() && m.chars().all(|c| c.is_ascii_digit())).then_some(m)
-}
-
-/// Map a detected distro to its vulnerability ecosystem; `None` when the distro is unknown or
-/// has no known ecosystem (the report then says data is unavailable).
-pub fn distro_target(distro: &Distro) -> Option<DistroTarget> {
-    let id = distro.id.to_ascii_lowercase();
-    let version = distro.version_id.as_deref().unwrap_or("");
-    let t = |ecosystems: Vec<String>, group: String| {
-        Some(DistroTarget {
-            ecosystems,
-            anchore_group: group,
-        })
-    };
-    match id.as_str() {
-        "debian" => {
-            let n = major(version).map(str::to_string).or_else(|| {
-                distro
-                    .codename
-                    .as_deref()
-                    .and_then(debian_release_number)
-                    .map(str::to_string)
-            })?;
-            t(vec![format!("Debian:{n}")], format!("debian:{n}"))
-        }
-        "ubuntu" => {
-            if version.is_empty() {
-                return None;
-            }
-            t(
-                vec![format!("Ubuntu:{version}"), format!("Ubuntu:{version}:LTS")],
-                format!("ubuntu:{version}"),
-            )
-        }
-        "alpine" => {
-            let b = alpine_branch(version)?;
-            let group = format!("alpine:{}", b.trim_start_matches('v'));
-            t(vec![format!("Alpine:{b}")], group)
-        }
-        "rocky" => {
-            let m = major(version)?;
-            t(vec![format!("Rocky Linux:{m}")], format!("rocky:{m}"))
-        }
-        "almalinux" => {
-            let m = major(version)?;
-            t(vec![format!("AlmaLinux:{m}")], format!("almalinux:{m}"))
-        }
-        "rhel" => {
-            let m = major(version)?;
-            t(
-                vec![
-                    format!("Red Hat:enterprise_linux:{m}"),
-                    format!("Red Hat:rhel_aus:{m}"),
-                ],
-                format!("rhel:{m}"),
-            )
-        }
-        _ => None,
-    }
-}
 
 /// True when an affected entry's ecosystem covers the target ecosystem (equal, or a finer
 /// variant such as `Ubuntu:22.04:LTS` or `Red Hat:enterprise_linux:9::appstream`).

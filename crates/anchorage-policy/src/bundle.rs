@@ -2,90 +2,16 @@
 //! [`crate::validate`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
 use crate::pattern::Pattern;
 use crate::spec::{GateDef, TriggerDef};
 
-/// A rule action. Ordered worst first: `Stop < Warn < Go`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// Fail the image.
-    Stop,
-    /// Pass with a warning.
-    Warn,
-    /// Pass.
-    Go,
-}
-
-impl Action {
-    /// Lower-case name as in Anchore's JSON (`go`, `warn`, `stop`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Stop => "stop",
-            Action::Warn => "warn",
-            Action::Go => "go",
-        }
-    }
-
-    /// Parse case-insensitively.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "stop" => Some(Action::Stop),
-            "warn" => Some(Action::Warn),
-            "go" => Some(Action::Go),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_str().to_ascii_uppercase())
-    }
-}
-
-/// One problem found in a bundle, shaped as Anchore's `validation_details` element (§3.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidationProblem {
-    /// Upstream exception class name, e.g. `TriggerNotFoundError`.
-    pub problem_type: String,
-    /// Always `error` for validation problems (`warn` for evaluation warnings).
-    pub severity: String,
-    /// What is wrong, naming the policy, rule, gate, trigger and parameter at fault.
-    pub details: String,
-}
-
-impl ValidationProblem {
-    /// An evaluation warning: the rule ran, but without some of the data it needs.
-    pub(crate) fn warning(details: String) -> Self {
-        Self {
-            problem_type: "EvaluationWarning".to_string(),
-            severity: "warn".to_string(),
-            details,
-        }
-    }
-
-    pub(crate) fn error(problem_type: &str, details: impl Into<String>) -> Self {
-        Self {
-            problem_type: problem_type.to_string(),
-            severity: "error".to_string(),
-            details: details.into(),
-        }
-    }
-}
-
-impl fmt::Display for ValidationProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.problem_type, self.details)
-    }
-}
+pub use anchorage_model::{Action, ValidationProblem};
 
 /// A bundle that passed validation: every gate, trigger and parameter resolved, every regex
 /// compiled, every reference checked.

@@ -1,8 +1,8 @@
 //! Test cases embedded in a bundle (an Anchorage extension; Anchore ignores the `tests` key).
 //! Schema documented in the crate README.
 
-use anchorage_catalog::Analysis;
-use anchorage_match::{Coverage, Finding, MatchReport};
+use anchorage_model::Analysis;
+use anchorage_model::{Coverage, Finding, MatchReport};
 use anchorage_types::FeedGroupStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -14,6 +14,7 @@ mod bundle_tests;
 mod default_bundle;
 mod eval;
 mod gates;
+mod input;
 mod pattern;
 mod spec;
 mod validate;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anchorage_catalog::{Analysis, FileRecord, Package, PackageMetadata};
+use anchorage_model::{Analysis, FileRecord, Package, PackageMetadata};
 use anchorage_types::PackageType;
 use sha1::Digest as _;
 
@@ -148,7 +148,7 @@ pub(crate) struct OwnedFile<'a> {
 }
 
 /// The files a package declares in its metadata.
-pub(crate) fn metadata_files(p: &Package) -> &[anchorage_catalog::PackageFile] {
+pub(crate) fn metadata_files(p: &Package) -> &[anchorage_model::PackageFile] {
     match &p.metadata {
         PackageMetadata::Dpkg(m) => &m.files,
         PackageMetadata::Apk(m) => &m.files,

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::sync::OnceLock;
 
-use anchorage_catalog::{Analysis, Package, PackageMetadata};
+use anchorage_model::{Analysis, Package, PackageMetadata};
 use anchorage_types::PackageType;
 use serde::{Deserialize, Serialize};
 

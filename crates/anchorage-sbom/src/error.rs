@@ -1,7 +1,10 @@
 //! Errors of SBOM encoding and decoding.
 
+use anchorage_types::ErrorKind;
+
 /// An SBOM could not be written or read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SbomError {
     /// Writing to or reading from the output failed.
     #[error("sbom i/o failed: {0}")]
@@ -25,4 +28,17 @@ pub enum SbomError {
     /// An unknown output format name.
     #[error("unknown sbom format {0:?} (expected json, cyclonedx-json, spdx-json or table)")]
     UnknownFormat(String),
+}
+
+impl SbomError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SbomError::Io(e) => ErrorKind::of_io(e),
+            SbomError::Json(_) | SbomError::MissingSchemaVersion => ErrorKind::InvalidInput,
+            SbomError::UnsupportedSchemaVersion { .. } | SbomError::UnknownFormat(_) => {
+                ErrorKind::Unsupported
+            }
+        }
+    }
 }

@@ -15,7 +15,7 @@ mod table;
 
 use std::io::{Read, Write};
 
-use anchorage_catalog::Analysis;
+use anchorage_model::Analysis;
 
 pub use error::SbomError;
 pub use format::SbomFormat;
@@ -38,7 +38,7 @@ pub fn encode_to_vec(analysis: &Analysis, format: SbomFormat) -> Result<Vec<u8>,
 }
 
 /// Reads a native analysis document (the `json` format), refusing documents whose schema major
-/// version differs from [`anchorage_catalog::ANALYSIS_SCHEMA_VERSION`]'s.
+/// version differs from [`anchorage_model::ANALYSIS_SCHEMA_VERSION`]'s.
 pub fn decode_native(r: &mut dyn Read) -> Result<Analysis, SbomError> {
     native::decode(r)
 }

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 
-use anchorage_catalog::{ANALYSIS_SCHEMA_VERSION, Analysis};
+use anchorage_model::{ANALYSIS_SCHEMA_VERSION, Analysis};
 use serde::Deserialize;
 
 use crate::SbomError;

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
-use anchorage_catalog::{Analysis, Package, PackageMetadata};
+use anchorage_model::{Analysis, Package, PackageMetadata};
 use serde::Serialize;
 
 use crate::SbomError;
@@ -291,7 +291,7 @@ fn build(analysis: &Analysis) -> Document<'_> {
     let mut files: BTreeMap<&str, SpdxFile<'_>> = BTreeMap::new();
     let mut evidence: Vec<Relationship> = Vec::new();
     let mut contains: Vec<Relationship> = Vec::new();
-    let file_layer: HashMap<&str, &anchorage_catalog::FileRecord> = analysis
+    let file_layer: HashMap<&str, &anchorage_model::FileRecord> = analysis
         .files
         .iter()
         .map(|f| (f.path.as_str(), f))

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anchorage_catalog::Analysis;
+use anchorage_model::Analysis;
 
 use crate::SbomError;
 use crate::common::syft_type;
@@ -50,7 +50,7 @@ pub(crate) fn encode(analysis: &Analysis, w: &mut dyn Write) -> Result<(), SbomE
 
 #[cfg(test)]
 mod tests {
-    use anchorage_catalog::{ANALYSIS_SCHEMA_VERSION, Distro, ImageMetadata, SourceInfo};
+    use anchorage_model::{ANALYSIS_SCHEMA_VERSION, Distro, ImageMetadata, SourceInfo};
 
     use super::*;
 

@@ -1,9 +1,11 @@
 //! Why settings could not be loaded. Messages name the file, line and key; never a secret.
 
+use anchorage_types::ErrorKind;
 use std::path::PathBuf;
 
 /// A settings error, naming the file and the key at fault.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SettingsError {
     /// The file could not be read.
     #[error("config file {path}: {source}")]
@@ -34,4 +36,15 @@ pub enum SettingsError {
         /// What is wrong.
         reason: String,
     },
+}
+
+impl SettingsError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SettingsError::Read { .. }
+            | SettingsError::Parse { .. }
+            | SettingsError::Invalid { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use crate::error::SettingsError;
-use crate::settings::{LimitSettings, RegistrySettings};
+use crate::sections::{LimitSettings, RegistrySettings};
 
 /// One config file as written.
 #[derive(Deserialize, Default)]

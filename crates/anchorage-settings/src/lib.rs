@@ -7,6 +7,7 @@
 mod env;
 mod error;
 mod file;
+mod sections;
 mod settings;
 
 pub use env::{

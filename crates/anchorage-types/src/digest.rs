@@ -1,5 +1,6 @@
 //! Content digests (`algorithm:hex`), as used by OCI descriptors and image ids.
 
+use crate::ErrorKind;
 use std::fmt;
 use std::str::FromStr;
 
@@ -7,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a digest string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DigestError {
     /// No `:` separating algorithm and encoded part.
     #[error("digest {0:?} has no algorithm prefix (expected e.g. sha256:<hex>)")]
@@ -17,6 +19,18 @@ pub enum DigestError {
     /// Wrong length or non lower-case hex characters.
     #[error("digest {0:?} is not {1} lower-case hex characters")]
     BadEncoding(String, usize),
+}
+
+impl DigestError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            DigestError::MissingAlgorithm(_) | DigestError::BadEncoding(..) => {
+                ErrorKind::InvalidInput
+            }
+            DigestError::UnsupportedAlgorithm(..) => ErrorKind::Unsupported,
+        }
+    }
 }
 
 /// A verified-shape content digest: `sha256:<64 lower hex>` or `sha512:<128 lower hex>`.

@@ -7,13 +7,18 @@
 //!   from cataloging to policy evaluation.
 
 mod digest;
+mod distro;
+mod error_kind;
 mod feed;
 mod package;
 mod platform;
+pub mod purl;
 mod reference;
 mod severity;
 
 pub use digest::{Digest, DigestError};
+pub use distro::{DEBIAN_RELEASES, alpine_branch, debian_release_number};
+pub use error_kind::ErrorKind;
 pub use feed::FeedGroupStatus;
 pub use package::{Location, PackageType, PackageTypeError, pep503_normalize};
 pub use platform::{Platform, PlatformError};

@@ -26,6 +26,7 @@
 //! - the registry form ([`ImageReference::registry_repository`]), used on the wire:
 //!   `library/` is added for single-component Docker Hub repositories (`library/alpine`).
 
+use crate::ErrorKind;
 use std::fmt;
 use std::str::FromStr;
 
@@ -44,6 +45,7 @@ const MAX_TAG_LEN: usize = 128;
 
 /// Why an image reference was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReferenceError {
     /// The input was empty.
     #[error("image reference is empty")]
@@ -90,6 +92,20 @@ pub enum ReferenceError {
         /// Why the digest was rejected.
         reason: String,
     },
+}
+
+impl ReferenceError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ReferenceError::NameTooLong { .. } => ErrorKind::LimitExceeded,
+            ReferenceError::Empty
+            | ReferenceError::InvalidRegistry { .. }
+            | ReferenceError::InvalidPathComponent { .. }
+            | ReferenceError::InvalidTag { .. }
+            | ReferenceError::InvalidDigest { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }
 
 /// A parsed, normalized image reference (`registry/repository[:tag][@digest]`).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::model::{Advisory, Affected, AffectedStatus, Event, Range, RangeKind, Reference};
+use anchorage_advisory::{Advisory, Affected, AffectedStatus, Event, Range, RangeKind, Reference};
 
 #[derive(Debug, Deserialize)]
 struct Branch {
@@ -34,22 +34,7 @@ struct Pkg {
     secfixes: Option<BTreeMap<String, Option<Vec<serde_json::Value>>>>,
 }
 
-/// `v3.20.3`, `3.20` -> `v3.20`.
-pub fn alpine_branch(version: &str) -> Option<String> {
-    let v = version.trim().trim_start_matches('v');
-    let mut parts = v.split('.');
-    let major = parts
-        .next()
-        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))?;
-    let minor = parts
-        .next()
-        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    match minor {
-        Some(minor) => Some(format!("v{major}.{minor}")),
-        None if v == "edge" => Some("edge".into()),
-        None => None,
-    }
-}
+pub use anchorage_types::alpine_branch;
 
 /// Adds one document's secfixes to `into` (advisories keyed by id, merged across documents).
 /// `fallback_branch` is used when the document has no `distroversion` (e.g. taken from the

@@ -10,29 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use crate::cvss::vendor_label;
-use crate::model::{Advisory, Affected, AffectedStatus, Event, Range, RangeKind, Reference};
+use anchorage_advisory::vendor_label;
+use anchorage_advisory::{Advisory, Affected, AffectedStatus, Event, Range, RangeKind, Reference};
 
-/// Debian release codenames and their major versions.
-pub const DEBIAN_RELEASES: &[(&str, &str)] = &[
-    ("wheezy", "7"),
-    ("jessie", "8"),
-    ("stretch", "9"),
-    ("buster", "10"),
-    ("bullseye", "11"),
-    ("bookworm", "12"),
-    ("trixie", "13"),
-    ("forky", "14"),
-    ("duke", "15"),
-];
-
-/// The major version of a Debian codename.
-pub fn debian_release_number(codename: &str) -> Option<&'static str> {
-    DEBIAN_RELEASES
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(codename))
-        .map(|(_, n)| *n)
-}
+pub use anchorage_types::{DEBIAN_RELEASES, debian_release_number};
 
 const SOURCE: &str = "debian-tracker";
 
@@ -420,8 +401,8 @@ pub(crate) fn parse_dump(bytes: &[u8]) -> Result<(Vec<Advisory>, Vec<String>), S
             .affected
             .iter()
             .filter_map(|a| a.severity.as_deref())
-            .filter(|s| crate::cvss::label_severity(s).is_some())
-            .max_by_key(|s| crate::cvss::label_severity(s));
+            .filter(|s| anchorage_advisory::label_severity(s).is_some())
+            .max_by_key(|s| anchorage_advisory::label_severity(s));
         if let Some(label) = label {
             adv.severities.push(vendor_label(label, SOURCE));
         }

@@ -1,5 +1,8 @@
 //! Errors of feed sync and the store.
 
+use anchorage_advisory::SourceError;
+use anchorage_types::ErrorKind;
+
 /// An error of the vulnerability store or a feed sync. Malformed single records are not errors:
 /// they are counted and reported in the [`crate::SyncReport`].
 #[derive(Debug, thiserror::Error)]
@@ -82,5 +85,56 @@ pub(crate) fn store_err(path: &str) -> impl Fn(rusqlite::Error) -> VulnDbError +
     move |source| VulnDbError::Store {
         path: path.to_string(),
         source,
+    }
+}
+
+impl VulnDbError {
+    /// What went wrong, for HTTP status and failure-reason mapping.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            VulnDbError::Store { source, .. } => match source {
+                rusqlite::Error::SqliteFailure(e, _)
+                    if matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) =>
+                {
+                    ErrorKind::Unavailable
+                }
+                _ => ErrorKind::Internal,
+            },
+            VulnDbError::Io { source, .. } => ErrorKind::of_io(source),
+            VulnDbError::Http { .. } | VulnDbError::Aborted { .. } => ErrorKind::Upstream,
+            VulnDbError::Archive { .. } | VulnDbError::Document { .. } => ErrorKind::Upstream,
+            VulnDbError::Limit { .. } => ErrorKind::LimitExceeded,
+            VulnDbError::BadSource(_) => ErrorKind::InvalidInput,
+        }
+    }
+}
+
+impl From<VulnDbError> for SourceError {
+    fn from(e: VulnDbError) -> Self {
+        SourceError::new(e.kind(), e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_of_feed_errors() {
+        assert_eq!(
+            VulnDbError::BadSource("x".into()).kind(),
+            ErrorKind::InvalidInput
+        );
+        let limit = VulnDbError::Limit {
+            feed: "osv:PyPI".into(),
+            message: "record too large".into(),
+        };
+        assert_eq!(limit.kind(), ErrorKind::LimitExceeded);
+        let src = SourceError::from(limit);
+        assert_eq!(src.kind(), ErrorKind::LimitExceeded);
+        assert!(src.to_string().contains("record too large"));
     }
 }

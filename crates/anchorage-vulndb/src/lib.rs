@@ -5,32 +5,31 @@
 //! [`Store`] in one transaction; [`VulnSource`] is the read side matching uses.
 
 mod alpine;
-mod cvss;
 mod debian;
 mod error;
 mod input;
-mod model;
 mod nvd;
 mod osv;
 mod pack;
 mod snapshot;
-mod source;
 mod store;
 mod sync;
 
 pub use alpine::alpine_branch;
-pub use cvss::{label_severity, rate_vector, rating_severity, vendor_label};
-pub use debian::{DEBIAN_RELEASES, debian_release_number};
-pub use error::VulnDbError;
-pub use input::Limits;
-pub use model::{
+pub use anchorage_advisory::{
     Advisory, Affected, AffectedStatus, Event, Range, RangeKind, Reference, SeverityKind,
     SeverityRating, ecosystem_base, normalize_name,
 };
+pub use anchorage_advisory::{
+    MemorySource, SourceError, Verdict, VulnSource, evaluate, label_severity, rate_vector,
+    rating_severity, vendor_label,
+};
+pub use debian::{DEBIAN_RELEASES, debian_release_number};
+pub use error::VulnDbError;
+pub use input::Limits;
 pub use nvd::NvdEntry;
 pub use osv::parse_osv_record;
 pub use snapshot::Snapshot;
-pub use source::{MemorySource, VulnSource};
 pub use store::{STORE_FILE, SourceStatus, SourcedAdvisory, Store};
 pub use sync::{
     DEFAULT_OSV_ECOSYSTEMS, FeedKind, FeedSource, Location, OSV_EXPORTS_BASE, SyncOptions,

@@ -1,32 +1,10 @@
 //! NVD driver: CVE API 2.0 JSON (a page of the API or a yearly file, both
 //! `{"vulnerabilities": [{"cve": {...}}]}`). Used only to enrich severity and CVSS.
 
-use serde::{Deserialize, Serialize};
+use anchorage_advisory::{SeverityRating, rate_vector};
+use serde::Deserialize;
 
-use crate::cvss::rate_vector;
-use crate::model::SeverityRating;
-
-/// NVD's scores for one CVE.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NvdEntry {
-    /// CVE id.
-    pub id: String,
-    /// CVSS v2 (primary metric when several).
-    #[serde(default)]
-    pub cvss_v2: Option<SeverityRating>,
-    /// CVSS v3.x.
-    #[serde(default)]
-    pub cvss_v3: Option<SeverityRating>,
-    /// CVSS v4.0.
-    #[serde(default)]
-    pub cvss_v4: Option<SeverityRating>,
-    /// CWE ids.
-    #[serde(default)]
-    pub cwes: Vec<String>,
-    /// `lastModified` as published.
-    #[serde(default)]
-    pub last_modified: Option<String>,
-}
+pub use anchorage_advisory::NvdEntry;
 
 #[derive(Debug, Deserialize)]
 struct Doc {

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use crate::cvss::{rate_vector, vendor_label};
-use crate::model::{
+use anchorage_advisory::{
     Advisory, Affected, AffectedStatus, Event, Range, RangeKind, Reference, SeverityRating,
 };
+use anchorage_advisory::{rate_vector, vendor_label};
 
 /// A scalar that may be written as a string or (in YAML) a bare number or boolean.
 #[derive(Debug, Clone, Deserialize)]

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use rusqlite::{OptionalExtension, Transaction};
 
 use crate::error::{VulnDbError, store_err};
-use crate::model::Advisory;
-use crate::nvd::NvdEntry;
 use crate::pack::unpack;
-use crate::source::{MemorySource, VulnSource};
-use crate::store::SourcedAdvisory;
+use anchorage_advisory::{
+    Advisory, MemorySource, NvdEntry, SourceError, SourcedAdvisory, VulnSource,
+};
 
 /// A consistent read view of the store (one read transaction).
 pub struct Snapshot<'a> {
@@ -146,44 +145,44 @@ impl Snapshot<'_> {
 }
 
 impl VulnSource for Snapshot<'_> {
-    fn advisories_for(&self, name: &str) -> Result<Vec<Arc<SourcedAdvisory>>, VulnDbError> {
-        self.query_advisories(
+    fn advisories_for(&self, name: &str) -> Result<Vec<Arc<SourcedAdvisory>>, SourceError> {
+        Ok(self.query_advisories(
             "SELECT s.kind, s.key, a.body FROM advisories a JOIN sources s ON s.id = a.source_id \
              WHERE a.rowid IN (SELECT a2.rowid FROM affected f JOIN advisories a2 \
              ON a2.source_id = f.source_id AND a2.id = f.advisory_id WHERE f.name = ?1)",
             name,
-        )
+        )?)
     }
 
     fn advisories_for_names(
         &self,
         names: &[String],
-    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, VulnDbError> {
+    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, SourceError> {
         let list = serde_json::to_string(names).map_err(|e| VulnDbError::Document {
             feed: "store".into(),
             path: self.path.to_string(),
             message: e.to_string(),
         })?;
-        self.grouped_query(
+        Ok(self.grouped_query(
             "SELECT m.name, a.rowid, s.kind, s.key, a.body FROM \
                  (SELECT DISTINCT f.name AS name, a2.rowid AS rid FROM json_each(?1) j \
                   JOIN affected f ON f.name = j.value \
                   JOIN advisories a2 ON a2.source_id = f.source_id AND a2.id = f.advisory_id) m \
                  JOIN advisories a ON a.rowid = m.rid JOIN sources s ON s.id = a.source_id",
             list,
-        )
+        )?)
     }
 
     fn advisories_for_targets(
         &self,
         targets: &[(String, String)],
-    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, VulnDbError> {
+    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, SourceError> {
         let list = serde_json::to_string(targets).map_err(|e| VulnDbError::Document {
             feed: "store".into(),
             path: self.path.to_string(),
             message: e.to_string(),
         })?;
-        self.grouped_query(
+        Ok(self.grouped_query(
             "SELECT m.name, a.rowid, s.kind, s.key, a.body FROM \
                  (SELECT DISTINCT f.name AS name, a2.rowid AS rid FROM json_each(?1) j \
                   JOIN affected f ON f.name = json_extract(j.value, '$[1]') \
@@ -192,19 +191,19 @@ impl VulnSource for Snapshot<'_> {
                   JOIN advisories a2 ON a2.source_id = f.source_id AND a2.id = f.advisory_id) m \
                  JOIN advisories a ON a.rowid = m.rid JOIN sources s ON s.id = a.source_id",
             list,
-        )
+        )?)
     }
 
-    fn advisories_by_id(&self, vuln_id: &str) -> Result<Vec<Arc<SourcedAdvisory>>, VulnDbError> {
-        self.query_advisories(
+    fn advisories_by_id(&self, vuln_id: &str) -> Result<Vec<Arc<SourcedAdvisory>>, SourceError> {
+        Ok(self.query_advisories(
             "SELECT s.kind, s.key, a.body FROM advisories a JOIN sources s ON s.id = a.source_id \
              WHERE a.rowid IN (SELECT a2.rowid FROM vuln_ids v JOIN advisories a2 \
              ON a2.source_id = v.source_id AND a2.id = v.advisory_id WHERE v.vuln_id = ?1)",
             vuln_id,
-        )
+        )?)
     }
 
-    fn nvd(&self, cve: &str) -> Result<Option<NvdEntry>, VulnDbError> {
+    fn nvd(&self, cve: &str) -> Result<Option<NvdEntry>, SourceError> {
         let err = store_err(self.path);
         if self.has_nvd.get().is_none() {
             let any: bool = self
@@ -231,11 +230,17 @@ impl VulnSource for Snapshot<'_> {
         advisory_id: &str,
         ecosystem: &str,
         name: &str,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, VulnDbError> {
-        crate::store::fix_observed_query(&self.tx, self.path, advisory_id, ecosystem, name)
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SourceError> {
+        Ok(crate::store::fix_observed_query(
+            &self.tx,
+            self.path,
+            advisory_id,
+            ecosystem,
+            name,
+        )?)
     }
 
-    fn ecosystems(&self) -> Result<BTreeSet<String>, VulnDbError> {
+    fn ecosystems(&self) -> Result<BTreeSet<String>, SourceError> {
         let err = store_err(self.path);
         let mut stmt = self
             .tx
@@ -244,6 +249,6 @@ impl VulnSource for Snapshot<'_> {
         let rows = stmt
             .query_map([], |r| r.get::<_, String>(0))
             .map_err(&err)?;
-        rows.collect::<Result<BTreeSet<_>, _>>().map_err(err)
+        Ok(rows.collect::<Result<BTreeSet<_>, _>>().map_err(err)?)
     }
 }

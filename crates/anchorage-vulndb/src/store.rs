@@ -11,10 +11,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{VulnDbError, store_err};
-use crate::model::{Advisory, AffectedStatus, normalize_name};
-use crate::nvd::NvdEntry;
 use crate::pack::pack;
 use crate::snapshot::Snapshot;
+use anchorage_advisory::{Advisory, AffectedStatus, NvdEntry, normalize_name};
 
 /// The store file name inside the data directory.
 pub const STORE_FILE: &str = "vulndb.sqlite";
@@ -85,16 +84,7 @@ CREATE TABLE IF NOT EXISTS fix_observed (
 /// first seen, which no feed can give back) is kept.
 const SCHEMA_VERSION: i64 = 4;
 
-/// An advisory with the feed it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourcedAdvisory {
-    /// Feed kind: `osv`, `debian-tracker`, `alpine-secdb`.
-    pub feed: String,
-    /// The configured source it was synced from.
-    pub source: String,
-    /// The advisory.
-    pub advisory: Advisory,
-}
+pub use anchorage_advisory::SourcedAdvisory;
 
 /// Per-source sync state, as `anchorage feeds status` shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,10 +16,10 @@ use crate::alpine;
 use crate::debian;
 use crate::error::VulnDbError;
 use crate::input::{Limits, RecordIter, folder_records, read_file_limited, zip_records};
-use crate::model::{Advisory, Event, RangeKind};
 use crate::nvd::{self, NvdEntry};
 use crate::osv::parse_osv_record;
 use crate::store::{Applied, Store};
+use anchorage_advisory::{Advisory, Event, RangeKind};
 
 /// The public OSV exports (one `all.zip` per ecosystem).
 pub const OSV_EXPORTS_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.com";

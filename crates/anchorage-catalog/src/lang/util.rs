@@ -70,36 +70,10 @@ pub(crate) fn join(dir: &str, rel: &str) -> String {
     anchorage_image::normalize_path(&joined).unwrap_or(joined)
 }
 
-/// Percent-encodes a purl component (RFC 3986 unreserved characters kept; `keep` characters
-/// kept too). Hand-written: the rules are a dozen lines and the purl crate is not a dependency
-/// of this crate.
-pub(crate) fn pct(s: &str, keep: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        let c = b as char;
-        if c.is_ascii_alphanumeric() || "-._~".contains(c) || keep.contains(c) {
-            out.push(c);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A package URL `pkg:TYPE/[NAMESPACE/]NAME@VERSION`.
+/// A package URL `pkg:TYPE/[NAMESPACE/]NAME@VERSION`, encoded by the workspace's one purl
+/// encoder ([`anchorage_types::purl::for_package`], Syft's rules).
 pub(crate) fn purl(ty: &str, namespace: Option<&str>, name: &str, version: &str) -> String {
-    let mut s = format!("pkg:{ty}/");
-    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
-        let parts: Vec<String> = ns.split('/').map(|p| pct(p, "")).collect();
-        s.push_str(&parts.join("/"));
-        s.push('/');
-    }
-    s.push_str(&pct(name, ""));
-    if !version.is_empty() {
-        s.push('@');
-        s.push_str(&pct(version, "+"));
-    }
-    s
+    anchorage_types::purl::for_package(ty, namespace, name, version, &[])
 }
 
 /// An npm purl (`pkg:npm/%40scope/name@1.0.0`).

@@ -1,5 +1,6 @@
 //! Errors of squashing: each names the layer (index and digest) and, when known, the path.
 
+use anchorage_types::ErrorKind;
 use std::io;
 use std::path::PathBuf;
 
@@ -143,4 +144,25 @@ pub enum SquashError {
         /// Layer being processed.
         layer: LayerId,
     },
+}
+
+impl SquashError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SquashError::Blob { source, .. } => ErrorKind::of_io(source),
+            SquashError::UnsupportedCompression { .. } => ErrorKind::Unsupported,
+            SquashError::Corrupt { .. }
+            | SquashError::InvalidTar { .. }
+            | SquashError::Truncated { .. }
+            | SquashError::DiffIdMismatch { .. } => ErrorKind::InvalidInput,
+            SquashError::LimitExceeded { .. }
+            | SquashError::TooManyLayers { .. }
+            | SquashError::CompressionRatio { .. } => {
+                ErrorKind::LimitExceeded
+            }
+            SquashError::Scratch { .. } | SquashError::Worker { .. } => ErrorKind::Internal,
+            SquashError::DirRoot { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `dockerfile` gate over the actual or guessed Dockerfile.
 
-use anchorage_catalog::{Dockerfile, DockerfileMode};
+use anchorage_model::{Dockerfile, DockerfileMode};
 
 use super::{Ctx, Fired};
 use crate::bundle::{ValidRule, split_list};

@@ -9,11 +9,11 @@ mod vulns;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use anchorage_catalog::FileRecord;
+use anchorage_model::FileRecord;
 use md5::{Digest as _, Md5};
 
 use crate::bundle::ValidRule;
-use crate::eval::EvaluationInput;
+use crate::input::EvaluationInput;
 
 pub(crate) use dockerfile::ParsedDockerfile;
 

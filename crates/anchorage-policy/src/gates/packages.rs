@@ -2,13 +2,13 @@
 
 use std::cmp::Ordering;
 
-use anchorage_catalog::{Package, PackageFile, PackageMetadata};
+use anchorage_model::{Package, PackageFile, PackageMetadata};
 use anchorage_types::PackageType;
 use anchorage_version::Scheme;
 
 use super::{Ctx, Fired};
 use crate::bundle::ValidRule;
-use crate::eval::FeedPackage;
+use crate::input::FeedPackage;
 
 pub(super) fn run(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
     match (rule.gate.name, rule.trigger.name) {

@@ -1,7 +1,7 @@
 //! `vulnerabilities` gate.
 
-use anchorage_catalog::Distro;
-use anchorage_match::{Coverage, CvssData, CvssScores, Finding, FixState, distro_target};
+use anchorage_model::Distro;
+use anchorage_model::{Coverage, CvssData, CvssScores, Finding, FixState, distro_target};
 use anchorage_types::{PackageType, Severity};
 use chrono::{DateTime, Duration, Utc};
 

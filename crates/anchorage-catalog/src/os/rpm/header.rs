@@ -2,6 +2,8 @@
 //! 16 bytes (tag, type, offset, count), then `dl` bytes of data. Hand-written: the format is
 //! small and stable, and the `rpm` crate reads whole package files with heavy dependencies.
 
+use anchorage_types::ErrorKind;
+
 /// Tags we read.
 mod tag {
     pub(super) const NAME: u32 = 1000;
@@ -111,6 +113,7 @@ pub struct RpmHeader {
 
 /// Why a header blob was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HeaderError {
     /// Shorter than its own declared sizes.
     #[error("header blob truncated: {0}")]
@@ -133,6 +136,16 @@ pub enum HeaderError {
         /// The configured limit.
         limit: u64,
     },
+}
+
+impl HeaderError {
+    /// What went wrong, for HTTP status and failure-reason mapping (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            HeaderError::Truncated(_) | HeaderError::Missing(_) => ErrorKind::InvalidInput,
+            HeaderError::TooLarge(..) | HeaderError::Limit { .. } => ErrorKind::LimitExceeded,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

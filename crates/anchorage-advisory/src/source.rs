@@ -3,21 +3,31 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::error::VulnDbError;
+use crate::error::SourceError;
 use crate::model::{Advisory, normalize_name};
 use crate::nvd::NvdEntry;
-use crate::store::SourcedAdvisory;
+
+/// An advisory with the feed it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcedAdvisory {
+    /// Feed kind: `osv`, `debian-tracker`, `alpine-secdb`.
+    pub feed: String,
+    /// The configured source it was synced from.
+    pub source: String,
+    /// The advisory.
+    pub advisory: Advisory,
+}
 
 /// Read access to vulnerability data; implemented by a store snapshot and by [`MemorySource`].
 pub trait VulnSource {
     /// Advisories with an affected entry for this normalized package name (any ecosystem).
-    fn advisories_for(&self, name: &str) -> Result<Vec<Arc<SourcedAdvisory>>, VulnDbError>;
+    fn advisories_for(&self, name: &str) -> Result<Vec<Arc<SourcedAdvisory>>, SourceError>;
     /// Advisories whose id or alias is `vuln_id`.
-    fn advisories_by_id(&self, vuln_id: &str) -> Result<Vec<Arc<SourcedAdvisory>>, VulnDbError>;
+    fn advisories_by_id(&self, vuln_id: &str) -> Result<Vec<Arc<SourcedAdvisory>>, SourceError>;
     /// NVD scores for a CVE.
-    fn nvd(&self, cve: &str) -> Result<Option<NvdEntry>, VulnDbError>;
+    fn nvd(&self, cve: &str) -> Result<Option<NvdEntry>, SourceError>;
     /// Every ecosystem (`Debian:12`, `PyPI`) that has at least one record.
-    fn ecosystems(&self) -> Result<BTreeSet<String>, VulnDbError>;
+    fn ecosystems(&self) -> Result<BTreeSet<String>, SourceError>;
     /// When a fix was first seen by a sync for (advisory id, ecosystem, package name). Sources
     /// that keep no history (in-memory data) answer `None`.
     fn fix_observed_at(
@@ -25,7 +35,7 @@ pub trait VulnSource {
         advisory_id: &str,
         ecosystem: &str,
         name: &str,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, VulnDbError> {
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SourceError> {
         let _ = (advisory_id, ecosystem, name);
         Ok(None)
     }
@@ -34,7 +44,7 @@ pub trait VulnSource {
     fn advisories_for_names(
         &self,
         names: &[String],
-    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, VulnDbError> {
+    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, SourceError> {
         let mut out = HashMap::new();
         for n in names {
             let found = self.advisories_for(n)?;
@@ -51,7 +61,7 @@ pub trait VulnSource {
     fn advisories_for_targets(
         &self,
         targets: &[(String, String)],
-    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, VulnDbError> {
+    ) -> Result<HashMap<String, Vec<Arc<SourcedAdvisory>>>, SourceError> {
         let mut names: Vec<String> = targets.iter().map(|(_, n)| n.clone()).collect();
         names.sort_unstable();
         names.dedup();
@@ -79,7 +89,8 @@ impl MemorySource {
         }));
     }
 
-    pub(crate) fn insert_arc(&mut self, a: Arc<SourcedAdvisory>) {
+    /// Add an advisory already shared (e.g. loaded from a store snapshot).
+    pub fn insert_arc(&mut self, a: Arc<SourcedAdvisory>) {
         let mut names: Vec<String> = a
             .advisory
             .affected
@@ -112,19 +123,19 @@ impl MemorySource {
 }
 
 impl VulnSource for MemorySource {
-    fn advisories_for(&self, name: &str) -> Result<Vec<Arc<SourcedAdvisory>>, VulnDbError> {
+    fn advisories_for(&self, name: &str) -> Result<Vec<Arc<SourcedAdvisory>>, SourceError> {
         Ok(self.by_name.get(name).cloned().unwrap_or_default())
     }
 
-    fn advisories_by_id(&self, vuln_id: &str) -> Result<Vec<Arc<SourcedAdvisory>>, VulnDbError> {
+    fn advisories_by_id(&self, vuln_id: &str) -> Result<Vec<Arc<SourcedAdvisory>>, SourceError> {
         Ok(self.by_id.get(vuln_id).cloned().unwrap_or_default())
     }
 
-    fn nvd(&self, cve: &str) -> Result<Option<NvdEntry>, VulnDbError> {
+    fn nvd(&self, cve: &str) -> Result<Option<NvdEntry>, SourceError> {
         Ok(self.nvd.get(cve).cloned())
     }
 
-    fn ecosystems(&self) -> Result<BTreeSet<String>, VulnDbError> {
+    fn ecosystems(&self) -> Result<BTreeSet<String>, SourceError> {
         Ok(self.ecosystems.clone())
     }
 }
