@@ -61,6 +61,8 @@ pub struct LayerBlob {
 
 /// Default limit on a single blob (layer or config), 8 GiB.
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 8 << 30;
+/// Default number of layer blobs downloaded at the same time.
+pub const DEFAULT_PARALLEL_DOWNLOADS: usize = 3;
 /// Default limit on a manifest, index or config document, 4 MiB.
 pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 << 20;
 
@@ -125,13 +127,14 @@ pub struct AcquireOptions {
     pub insecure_registries: Vec<String>,
     /// Explicit credentials; they win over the Docker config file.
     pub credentials: Vec<RegistryCredential>,
-    /// Read credentials from `$DOCKER_CONFIG/config.json` (else `~/.docker/config.json`):
-    /// `auths` entries, the `credsStore` and `credHelpers` helper programs.
+    /// Read credentials from the Docker config file at `docker_config_path`: `auths`
+    /// entries, the `credsStore` and `credHelpers` helper programs.
     pub use_docker_config: bool,
-    /// Docker config file to read instead of the default location.
+    /// The Docker config file (`anchorage-settings` resolves `$DOCKER_CONFIG/config.json`,
+    /// else `~/.docker/config.json`); `None` means no Docker config is read.
     pub docker_config_path: Option<PathBuf>,
-    /// Search path (`PATH` syntax) for `docker-credential-<name>` helpers; `None` means the
-    /// process `PATH`.
+    /// Search path (`PATH` syntax) for `docker-credential-<name>` helpers
+    /// (`anchorage-settings` passes the process `PATH`); `None` means no helper is found.
     pub credential_helper_path: Option<std::ffi::OsString>,
     /// Longest time a credential helper may take to answer.
     pub credential_helper_timeout: Duration,
@@ -149,6 +152,8 @@ pub struct AcquireOptions {
     pub max_blob_size: u64,
     /// Largest accepted manifest, index or config.
     pub max_manifest_size: u64,
+    /// Most layer blobs downloaded from a registry at the same time (at least 1).
+    pub max_parallel_downloads: usize,
     /// Progress receiver.
     pub progress: Option<ProgressCallback>,
 }
@@ -165,6 +170,7 @@ impl std::fmt::Debug for AcquireOptions {
             .field("credential_helper_path", &self.credential_helper_path)
             .field("retries", &self.retries)
             .field("max_blob_size", &self.max_blob_size)
+            .field("max_parallel_downloads", &self.max_parallel_downloads)
             .finish_non_exhaustive()
     }
 }
@@ -172,7 +178,7 @@ impl std::fmt::Debug for AcquireOptions {
 impl Default for AcquireOptions {
     fn default() -> Self {
         Self {
-            cache_dir: default_cache_dir(),
+            cache_dir: fallback_cache_dir(),
             platform: None,
             insecure_registries: Vec::new(),
             credentials: Vec::new(),
@@ -187,6 +193,7 @@ impl Default for AcquireOptions {
             read_timeout: Duration::from_secs(60),
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
+            max_parallel_downloads: DEFAULT_PARALLEL_DOWNLOADS,
             progress: None,
         }
     }
@@ -197,27 +204,13 @@ impl AcquireOptions {
     pub fn wanted_platform(&self) -> Platform {
         self.platform.clone().unwrap_or_default()
     }
-
-    pub(crate) fn report(&self, event: ProgressEvent) {
-        if let Some(p) = &self.progress {
-            p(&event);
-        }
-    }
 }
 
-/// `$XDG_CACHE_HOME/anchorage/blobs`, else `~/.cache/anchorage/blobs`, else a directory under
-/// the system temp dir.
-pub fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("anchorage").join("blobs")
+/// The blob cache used when none is configured: `anchorage/blobs` under the system temp
+/// directory. The per-user default (`$XDG_CACHE_HOME/anchorage/blobs`) is chosen by
+/// `anchorage-settings`, which is where the environment is read.
+pub fn fallback_cache_dir() -> PathBuf {
+    std::env::temp_dir().join("anchorage").join("blobs")
 }
 
 /// Why acquiring an image failed. Messages name the image, registry, repository, digest or path.
@@ -314,63 +307,170 @@ pub enum AcquireError {
     Unsupported(String),
 }
 
-/// Acquires the image named by `source` (see [`Source`]): fetches or extracts its manifest,
-/// config and layers into the blob cache, verifying every digest.
+/// Acquires the image named by `source` (see [`Source`]) with a one-off [`Acquirer`]: fetches
+/// or extracts its manifest, config and layers into the blob cache, verifying every digest.
+/// Long-running callers build one [`Acquirer`] and reuse it (its registry client keeps tokens
+/// and connections).
 pub async fn acquire(
     source: &str,
     options: &AcquireOptions,
 ) -> Result<AcquiredImage, AcquireError> {
-    let parsed = Source::parse(source)?;
-    let cache = BlobCache::open(&options.cache_dir)?;
-    let mut image = match &parsed {
-        Source::Registry(reference) => {
-            let client = RegistryClient::new(options)?;
-            client.pull(reference, &cache).await?
+    Acquirer::new(options.clone())?
+        .acquire(source, &AcquireRequest::default())
+        .await
+}
+
+/// Lists the tags of a registry repository with a one-off registry client (`reference` is a
+/// source string or bare reference; its tag/digest is ignored). Follows `Link` pagination.
+pub async fn list_tags(
+    reference: &str,
+    options: &AcquireOptions,
+) -> Result<Vec<String>, AcquireError> {
+    RegistryClient::new(options)?.list_tags(reference).await
+}
+
+/// Per-call choices of one acquisition; unset fields fall back to the [`AcquireOptions`] the
+/// [`Acquirer`] was built with.
+#[derive(Clone, Default)]
+pub struct AcquireRequest {
+    /// Platform to pick from an index.
+    pub platform: Option<Platform>,
+    /// Progress receiver for this acquisition.
+    pub progress: Option<ProgressCallback>,
+}
+
+impl std::fmt::Debug for AcquireRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcquireRequest")
+            .field("platform", &self.platform)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl AcquireRequest {
+    pub(crate) fn report(&self, event: ProgressEvent) {
+        if let Some(p) = &self.progress {
+            p(&event);
         }
-        Source::Dir(path) => {
-            let meta = std::fs::metadata(path).map_err(|source| AcquireError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            if !meta.is_dir() {
-                return Err(AcquireError::Io {
+    }
+}
+
+/// Acquires images from every kind of source. Built once (per process, or per server) from
+/// [`AcquireOptions`]: it owns the long-lived [`RegistryClient`] (bearer-token cache, host
+/// states, credentials, connection pools) and the blob cache, so tokens and blobs are reused
+/// across acquisitions. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct Acquirer {
+    registry: Arc<RegistryClient>,
+    cache: BlobCache,
+    options: AcquireOptions,
+}
+
+impl std::fmt::Debug for Acquirer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acquirer")
+            .field("cache", &self.cache.root())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Acquirer {
+    /// Opens the blob cache and builds the registry client. Needs no async runtime.
+    pub fn new(options: AcquireOptions) -> Result<Self, AcquireError> {
+        let cache = BlobCache::open(&options.cache_dir)?;
+        let registry = Arc::new(RegistryClient::new(&options)?);
+        Ok(Self {
+            registry,
+            cache,
+            options,
+        })
+    }
+
+    /// The long-lived registry client (digest resolution, tag listing).
+    pub fn registry(&self) -> &RegistryClient {
+        &self.registry
+    }
+
+    /// The blob cache.
+    pub fn cache(&self) -> &BlobCache {
+        &self.cache
+    }
+
+    /// The options this acquirer was built with.
+    pub fn options(&self) -> &AcquireOptions {
+        &self.options
+    }
+
+    /// Acquires the image named by `source` (see [`Source`]): fetches or extracts its manifest,
+    /// config and layers into the blob cache, verifying every digest. Archive and layout
+    /// reading runs on blocking threads.
+    pub async fn acquire(
+        &self,
+        source: &str,
+        request: &AcquireRequest,
+    ) -> Result<AcquiredImage, AcquireError> {
+        let parsed = Source::parse(source)?;
+        let cache = self.cache.clone();
+        let mut options = self.options.clone();
+        if let Some(p) = &request.platform {
+            options.platform = Some(p.clone());
+        }
+        let request = AcquireRequest {
+            platform: options.platform.clone(),
+            progress: request
+                .progress
+                .clone()
+                .or_else(|| options.progress.clone()),
+        };
+        let mut image = match &parsed {
+            Source::Registry(reference) => self.registry.pull(reference, &cache, &request).await?,
+            Source::Dir(path) => {
+                let meta = std::fs::metadata(path).map_err(|source| AcquireError::Io {
                     path: path.clone(),
-                    source: std::io::Error::other("not a directory"),
-                });
+                    source,
+                })?;
+                if !meta.is_dir() {
+                    return Err(AcquireError::Io {
+                        path: path.clone(),
+                        source: std::io::Error::other("not a directory"),
+                    });
+                }
+                AcquiredImage {
+                    scheme: String::new(),
+                    input: String::new(),
+                    reference: None,
+                    manifest_digest: None,
+                    index_digest: None,
+                    manifest_json: None,
+                    config_digest: None,
+                    config_json: None,
+                    platform: options.wanted_platform(),
+                    layers: Vec::new(),
+                    root_dir: Some(path.clone()),
+                }
             }
-            AcquiredImage {
-                scheme: String::new(),
-                input: String::new(),
-                reference: None,
-                manifest_digest: None,
-                index_digest: None,
-                manifest_json: None,
-                config_digest: None,
-                config_json: None,
-                platform: options.wanted_platform(),
-                layers: Vec::new(),
-                root_dir: Some(path.clone()),
+            Source::DockerArchive(path) => {
+                let path = path.clone();
+                blocking(move || crate::archive::read_docker_archive(&path, &cache, &options))
+                    .await?
             }
-        }
-        Source::DockerArchive(path) => {
-            let (path, cache, options) = (path.clone(), cache.clone(), options.clone());
-            blocking(move || crate::archive::read_docker_archive(&path, &cache, &options)).await?
-        }
-        Source::OciArchive(path, sel) => {
-            let (path, sel, cache, options) =
-                (path.clone(), sel.clone(), cache.clone(), options.clone());
-            blocking(move || crate::oci_layout::read_oci_archive(&path, &sel, &cache, &options))
-                .await?
-        }
-        Source::OciDir(path, sel) => {
-            let (path, sel, cache, options) =
-                (path.clone(), sel.clone(), cache.clone(), options.clone());
-            blocking(move || crate::oci_layout::read_oci_dir(&path, &sel, &cache, &options)).await?
-        }
-    };
-    image.scheme = parsed.scheme().to_string();
-    image.input = source.to_string();
-    Ok(image)
+            Source::OciArchive(path, sel) => {
+                let (path, sel) = (path.clone(), sel.clone());
+                blocking(move || crate::oci_layout::read_oci_archive(&path, &sel, &cache, &options))
+                    .await?
+            }
+            Source::OciDir(path, sel) => {
+                let (path, sel) = (path.clone(), sel.clone());
+                blocking(move || crate::oci_layout::read_oci_dir(&path, &sel, &cache, &options))
+                    .await?
+            }
+        };
+        image.scheme = parsed.scheme().to_string();
+        image.input = source.to_string();
+        Ok(image)
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -379,45 +479,4 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| AcquireError::Unsupported(format!("archive reader task failed: {e}")))?
-}
-
-/// [`acquire`] on a new current-thread tokio runtime (for synchronous callers).
-pub fn acquire_blocking(
-    source: &str,
-    options: &AcquireOptions,
-) -> Result<AcquiredImage, AcquireError> {
-    runtime()?.block_on(acquire(source, options))
-}
-
-/// Lists the tags of a registry repository (`reference` is a source string or bare reference;
-/// its tag/digest is ignored). Follows `Link` pagination.
-pub async fn list_tags(
-    reference: &str,
-    options: &AcquireOptions,
-) -> Result<Vec<String>, AcquireError> {
-    match Source::parse(reference)? {
-        Source::Registry(r) => RegistryClient::new(options)?.list_tags(&r).await,
-        other => Err(AcquireError::Unsupported(format!(
-            "tag listing needs a registry reference, not a {} source",
-            other.scheme()
-        ))),
-    }
-}
-
-/// [`list_tags`] on a new current-thread tokio runtime.
-pub fn list_tags_blocking(
-    reference: &str,
-    options: &AcquireOptions,
-) -> Result<Vec<String>, AcquireError> {
-    runtime()?.block_on(list_tags(reference, options))
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, AcquireError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| AcquireError::Io {
-            path: PathBuf::from("<tokio runtime>"),
-            source,
-        })
 }

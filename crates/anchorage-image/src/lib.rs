@@ -19,12 +19,13 @@ mod limits;
 mod squash;
 
 pub use acquire::{
-    AcquireError, AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE,
-    ProgressCallback, ProgressEvent, RegistryCredential, acquire, acquire_blocking,
-    default_cache_dir, list_tags, list_tags_blocking,
+    AcquireError, AcquireOptions, AcquireRequest, Acquirer, DEFAULT_MAX_BLOB_SIZE,
+    DEFAULT_MAX_MANIFEST_SIZE, DEFAULT_PARALLEL_DOWNLOADS, ProgressCallback, ProgressEvent,
+    RegistryCredential, acquire, fallback_cache_dir, list_tags,
 };
 pub use acquire::{AcquiredImage, LayerBlob};
 pub use cache::{BlobCache, CacheError};
+pub use registry::RegistryClient;
 pub use source::{LayoutSelector, Source, SourceError};
 
 pub use fs::{EntryKind, FileEntry, FsError, ImageFs, LayerRef, MAX_SYMLINK_HOPS, normalize_path};

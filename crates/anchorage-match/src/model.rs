@@ -133,6 +133,38 @@ impl Finding {
         matches!(self.fix, FixState::WontFix)
     }
 
+    /// The fixed version nearest above the installed one (by the matched version scheme):
+    /// what the user upgrades to. A range fixed in several release lines lists every line's
+    /// fix; only the next one above the installed version is useful. `None` without a fix;
+    /// the first listed fix when no scheme or no larger version is known.
+    pub fn nearest_fix(&self) -> Option<String> {
+        let FixState::Fixed(versions) = &self.fix else {
+            return None;
+        };
+        let evidence = self.evidence.first();
+        let scheme = evidence.and_then(|e| {
+            anchorage_version::Scheme::ALL
+                .into_iter()
+                .find(|s| s.name() == e.version_scheme)
+        });
+        let installed = evidence
+            .map(|e| e.installed_version.as_str())
+            .filter(|v| !v.is_empty())
+            .unwrap_or(&self.package.version);
+        let (Some(scheme), false) = (scheme, versions.is_empty()) else {
+            return versions.first().cloned();
+        };
+        let cmp = |a: &str, b: &str| anchorage_version::compare(scheme, a, b).ok();
+        let above = versions
+            .iter()
+            .filter(|v| cmp(v, installed) == Some(std::cmp::Ordering::Greater));
+        let nearest = above.fold(None::<&String>, |best, v| match best {
+            Some(b) if cmp(v, b) != Some(std::cmp::Ordering::Less) => Some(b),
+            _ => Some(v),
+        });
+        nearest.or_else(|| versions.first()).cloned()
+    }
+
     /// Anchore's `fix` column: comma-joined fixed versions, or `None`.
     pub fn fix_column(&self) -> String {
         match &self.fix {

@@ -115,7 +115,7 @@ fn table(report: &MatchReport) -> String {
         .iter()
         .map(|f| {
             let fixed = match &f.fix {
-                crate::FixState::Fixed(v) => v.join(", "),
+                crate::FixState::Fixed(_) => f.nearest_fix().unwrap_or_default(),
                 crate::FixState::WontFix => "(won't fix)".to_string(),
                 _ => String::new(),
             };
@@ -271,7 +271,9 @@ fn sarif(report: &MatchReport, image: &str) -> Value {
             f.package.path.trim_start_matches('/').to_string()
         };
         let fix = match &f.fix {
-            crate::FixState::Fixed(v) => format!("fixed in {}", v.join(", ")),
+            crate::FixState::Fixed(_) => {
+                format!("fixed in {}", f.nearest_fix().unwrap_or_default())
+            }
             crate::FixState::WontFix => "the vendor will not fix".into(),
             _ => "no fix available".into(),
         };
