@@ -3,12 +3,14 @@
 //! modules `acquired`, `options` and `error`.
 
 use anchorage_types::ErrorKind;
-use std::path::PathBuf;
+use std::sync::Arc;
+
+use anchorage_types::Platform;
 
 use crate::acquired::AcquiredImage;
 use crate::cache::BlobCache;
 use crate::error::AcquireError;
-use crate::options::AcquireOptions;
+use crate::options::{AcquireOptions, ProgressCallback, ProgressEvent};
 use crate::registry::RegistryClient;
 use crate::source::Source;
 
@@ -33,63 +35,170 @@ impl AcquireError {
     }
 }
 
-/// Acquires the image named by `source` (see [`Source`]): fetches or extracts its manifest,
-/// config and layers into the blob cache, verifying every digest.
+/// Acquires the image named by `source` (see [`Source`]) with a one-off [`Acquirer`]: fetches
+/// or extracts its manifest, config and layers into the blob cache, verifying every digest.
+/// Long-running callers build one [`Acquirer`] and reuse it (its registry client keeps tokens
+/// and connections).
 pub async fn acquire(
     source: &str,
     options: &AcquireOptions,
 ) -> Result<AcquiredImage, AcquireError> {
-    let parsed = Source::parse(source)?;
-    let cache = BlobCache::open(&options.cache_dir)?;
-    let mut image = match &parsed {
-        Source::Registry(reference) => {
-            let client = RegistryClient::new(options)?;
-            client.pull(reference, &cache).await?
+    Acquirer::new(options.clone())?
+        .acquire(source, &AcquireRequest::default())
+        .await
+}
+
+/// Lists the tags of a registry repository with a one-off registry client (`reference` is a
+/// source string or bare reference; its tag/digest is ignored). Follows `Link` pagination.
+pub async fn list_tags(
+    reference: &str,
+    options: &AcquireOptions,
+) -> Result<Vec<String>, AcquireError> {
+    RegistryClient::new(options)?.list_tags(reference).await
+}
+
+/// Per-call choices of one acquisition; unset fields fall back to the [`AcquireOptions`] the
+/// [`Acquirer`] was built with.
+#[derive(Clone, Default)]
+pub struct AcquireRequest {
+    /// Platform to pick from an index.
+    pub platform: Option<Platform>,
+    /// Progress receiver for this acquisition.
+    pub progress: Option<ProgressCallback>,
+}
+
+impl std::fmt::Debug for AcquireRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcquireRequest")
+            .field("platform", &self.platform)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl AcquireRequest {
+    pub(crate) fn report(&self, event: ProgressEvent) {
+        if let Some(p) = &self.progress {
+            p(&event);
         }
-        Source::Dir(path) => {
-            let meta = std::fs::metadata(path).map_err(|source| AcquireError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            if !meta.is_dir() {
-                return Err(AcquireError::Io {
+    }
+}
+
+/// Acquires images from every kind of source. Built once (per process, or per server) from
+/// [`AcquireOptions`]: it owns the long-lived [`RegistryClient`] (bearer-token cache, host
+/// states, credentials, connection pools) and the blob cache, so tokens and blobs are reused
+/// across acquisitions. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct Acquirer {
+    registry: Arc<RegistryClient>,
+    cache: BlobCache,
+    options: AcquireOptions,
+}
+
+impl std::fmt::Debug for Acquirer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acquirer")
+            .field("cache", &self.cache.root())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Acquirer {
+    /// Opens the blob cache and builds the registry client. Needs no async runtime.
+    pub fn new(options: AcquireOptions) -> Result<Self, AcquireError> {
+        let cache = BlobCache::open(&options.cache_dir)?;
+        let registry = Arc::new(RegistryClient::new(&options)?);
+        Ok(Self {
+            registry,
+            cache,
+            options,
+        })
+    }
+
+    /// The long-lived registry client (digest resolution, tag listing).
+    pub fn registry(&self) -> &RegistryClient {
+        &self.registry
+    }
+
+    /// The blob cache.
+    pub fn cache(&self) -> &BlobCache {
+        &self.cache
+    }
+
+    /// The options this acquirer was built with.
+    pub fn options(&self) -> &AcquireOptions {
+        &self.options
+    }
+
+    /// Acquires the image named by `source` (see [`Source`]): fetches or extracts its manifest,
+    /// config and layers into the blob cache, verifying every digest. Archive and layout
+    /// reading runs on blocking threads.
+    pub async fn acquire(
+        &self,
+        source: &str,
+        request: &AcquireRequest,
+    ) -> Result<AcquiredImage, AcquireError> {
+        let parsed = Source::parse(source)?;
+        let cache = self.cache.clone();
+        let mut options = self.options.clone();
+        if let Some(p) = &request.platform {
+            options.platform = Some(p.clone());
+        }
+        let request = AcquireRequest {
+            platform: options.platform.clone(),
+            progress: request
+                .progress
+                .clone()
+                .or_else(|| options.progress.clone()),
+        };
+        let mut image = match &parsed {
+            Source::Registry(reference) => self.registry.pull(reference, &cache, &request).await?,
+            Source::Dir(path) => {
+                let meta = std::fs::metadata(path).map_err(|source| AcquireError::Io {
                     path: path.clone(),
-                    source: std::io::Error::other("not a directory"),
-                });
+                    source,
+                })?;
+                if !meta.is_dir() {
+                    return Err(AcquireError::Io {
+                        path: path.clone(),
+                        source: std::io::Error::other("not a directory"),
+                    });
+                }
+                AcquiredImage {
+                    scheme: String::new(),
+                    input: String::new(),
+                    reference: None,
+                    manifest_digest: None,
+                    index_digest: None,
+                    manifest_json: None,
+                    config_digest: None,
+                    config_json: None,
+                    platform: options.wanted_platform(),
+                    layers: Vec::new(),
+                    root_dir: Some(path.clone()),
+                }
             }
-            AcquiredImage {
-                scheme: String::new(),
-                input: String::new(),
-                reference: None,
-                manifest_digest: None,
-                index_digest: None,
-                manifest_json: None,
-                config_digest: None,
-                config_json: None,
-                platform: options.wanted_platform(),
-                layers: Vec::new(),
-                root_dir: Some(path.clone()),
+            Source::DockerArchive(path) => {
+                let path = path.clone();
+                blocking(move || crate::archive::read_docker_archive(&path, &cache, &options))
+                    .await?
             }
-        }
-        Source::DockerArchive(path) => {
-            let (path, cache, options) = (path.clone(), cache.clone(), options.clone());
-            blocking(move || crate::archive::read_docker_archive(&path, &cache, &options)).await?
-        }
-        Source::OciArchive(path, sel) => {
-            let (path, sel, cache, options) =
-                (path.clone(), sel.clone(), cache.clone(), options.clone());
-            blocking(move || crate::oci_layout::read_oci_archive(&path, &sel, &cache, &options))
-                .await?
-        }
-        Source::OciDir(path, sel) => {
-            let (path, sel, cache, options) =
-                (path.clone(), sel.clone(), cache.clone(), options.clone());
-            blocking(move || crate::oci_layout::read_oci_dir(&path, &sel, &cache, &options)).await?
-        }
-    };
-    image.scheme = parsed.scheme().to_string();
-    image.input = source.to_string();
-    Ok(image)
+            Source::OciArchive(path, sel) => {
+                let (path, sel) = (path.clone(), sel.clone());
+                blocking(move || crate::oci_layout::read_oci_archive(&path, &sel, &cache, &options))
+                    .await?
+            }
+            Source::OciDir(path, sel) => {
+                let (path, sel) = (path.clone(), sel.clone());
+                blocking(move || crate::oci_layout::read_oci_dir(&path, &sel, &cache, &options))
+                    .await?
+            }
+        };
+        image.scheme = parsed.scheme().to_string();
+        image.input = source.to_string();
+        Ok(image)
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -98,45 +207,4 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| AcquireError::Unsupported(format!("archive reader task failed: {e}")))?
-}
-
-/// [`acquire`] on a new current-thread tokio runtime (for synchronous callers).
-pub fn acquire_blocking(
-    source: &str,
-    options: &AcquireOptions,
-) -> Result<AcquiredImage, AcquireError> {
-    runtime()?.block_on(acquire(source, options))
-}
-
-/// Lists the tags of a registry repository (`reference` is a source string or bare reference;
-/// its tag/digest is ignored). Follows `Link` pagination.
-pub async fn list_tags(
-    reference: &str,
-    options: &AcquireOptions,
-) -> Result<Vec<String>, AcquireError> {
-    match Source::parse(reference)? {
-        Source::Registry(r) => RegistryClient::new(options)?.list_tags(&r).await,
-        other => Err(AcquireError::Unsupported(format!(
-            "tag listing needs a registry reference, not a {} source",
-            other.scheme()
-        ))),
-    }
-}
-
-/// [`list_tags`] on a new current-thread tokio runtime.
-pub fn list_tags_blocking(
-    reference: &str,
-    options: &AcquireOptions,
-) -> Result<Vec<String>, AcquireError> {
-    runtime()?.block_on(list_tags(reference, options))
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, AcquireError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| AcquireError::Io {
-            path: PathBuf::from("<tokio runtime>"),
-            source,
-        })
 }

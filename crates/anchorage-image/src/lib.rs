@@ -25,14 +25,15 @@ mod open;
 mod ratio;
 mod squash;
 
-pub use acquire::{acquire, acquire_blocking, list_tags, list_tags_blocking};
+pub use acquire::{AcquireRequest, Acquirer, acquire, list_tags};
 pub use acquired::{AcquiredImage, LayerBlob};
 pub use cache::{BlobCache, CacheError};
 pub use error::AcquireError;
 pub use options::{
-    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE, ProgressCallback,
-    ProgressEvent, RegistryCredential, default_cache_dir,
+    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE, DEFAULT_PARALLEL_DOWNLOADS,
+    ProgressCallback, ProgressEvent, RegistryCredential, fallback_cache_dir,
 };
+pub use registry::RegistryClient;
 pub use source::{LayoutSelector, Source, SourceError};
 
 pub use fs::{EntryKind, FileEntry, FsError, ImageFs, LayerRef, MAX_SYMLINK_HOPS, normalize_path};

@@ -10,6 +10,8 @@ use secrecy::SecretString;
 
 /// Default limit on a single blob (layer or config), 8 GiB.
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 8 << 30;
+/// Default number of layer blobs downloaded at the same time.
+pub const DEFAULT_PARALLEL_DOWNLOADS: usize = 3;
 /// Default limit on a manifest, index or config document, 4 MiB.
 pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 << 20;
 
@@ -74,13 +76,14 @@ pub struct AcquireOptions {
     pub insecure_registries: Vec<String>,
     /// Explicit credentials; they win over the Docker config file.
     pub credentials: Vec<RegistryCredential>,
-    /// Read credentials from `$DOCKER_CONFIG/config.json` (else `~/.docker/config.json`):
-    /// `auths` entries, the `credsStore` and `credHelpers` helper programs.
+    /// Read credentials from the Docker config file at `docker_config_path`: `auths`
+    /// entries, the `credsStore` and `credHelpers` helper programs.
     pub use_docker_config: bool,
-    /// Docker config file to read instead of the default location.
+    /// The Docker config file (`anchorage-settings` resolves `$DOCKER_CONFIG/config.json`,
+    /// else `~/.docker/config.json`); `None` means no Docker config is read.
     pub docker_config_path: Option<PathBuf>,
-    /// Search path (`PATH` syntax) for `docker-credential-<name>` helpers; `None` means the
-    /// process `PATH`.
+    /// Search path (`PATH` syntax) for `docker-credential-<name>` helpers
+    /// (`anchorage-settings` passes the process `PATH`); `None` means no helper is found.
     pub credential_helper_path: Option<std::ffi::OsString>,
     /// Longest time a credential helper may take to answer.
     pub credential_helper_timeout: Duration,
@@ -98,6 +101,8 @@ pub struct AcquireOptions {
     pub max_blob_size: u64,
     /// Largest accepted manifest, index or config.
     pub max_manifest_size: u64,
+    /// Most layer blobs downloaded from a registry at the same time (at least 1).
+    pub max_parallel_downloads: usize,
     /// Progress receiver.
     pub progress: Option<ProgressCallback>,
 }
@@ -114,6 +119,7 @@ impl std::fmt::Debug for AcquireOptions {
             .field("credential_helper_path", &self.credential_helper_path)
             .field("retries", &self.retries)
             .field("max_blob_size", &self.max_blob_size)
+            .field("max_parallel_downloads", &self.max_parallel_downloads)
             .finish_non_exhaustive()
     }
 }
@@ -121,7 +127,7 @@ impl std::fmt::Debug for AcquireOptions {
 impl Default for AcquireOptions {
     fn default() -> Self {
         Self {
-            cache_dir: default_cache_dir(),
+            cache_dir: fallback_cache_dir(),
             platform: None,
             insecure_registries: Vec::new(),
             credentials: Vec::new(),
@@ -136,6 +142,7 @@ impl Default for AcquireOptions {
             read_timeout: Duration::from_secs(60),
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
+            max_parallel_downloads: DEFAULT_PARALLEL_DOWNLOADS,
             progress: None,
         }
     }
@@ -146,25 +153,11 @@ impl AcquireOptions {
     pub fn wanted_platform(&self) -> Platform {
         self.platform.clone().unwrap_or_default()
     }
-
-    pub(crate) fn report(&self, event: ProgressEvent) {
-        if let Some(p) = &self.progress {
-            p(&event);
-        }
-    }
 }
 
-/// `$XDG_CACHE_HOME/anchorage/blobs`, else `~/.cache/anchorage/blobs`, else a directory under
-/// the system temp dir.
-pub fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("anchorage").join("blobs")
+/// The blob cache used when none is configured: `anchorage/blobs` under the system temp
+/// directory. The per-user default (`$XDG_CACHE_HOME/anchorage/blobs`) is chosen by
+/// `anchorage-settings`, which is where the environment is read.
+pub fn fallback_cache_dir() -> PathBuf {
+    std::env::temp_dir().join("anchorage").join("blobs")
 }

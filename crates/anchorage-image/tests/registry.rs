@@ -10,8 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anchorage_image::{
-    AcquireError, AcquireOptions, AcquiredImage, RegistryCredential, acquire_blocking,
-    list_tags_blocking,
+    AcquireError, AcquireOptions, AcquireRequest, AcquiredImage, Acquirer, RegistryCredential,
 };
 use anchorage_testkit::{
     Auth, Format, Registry, build_multiarch_layout, push_oci_layout, require_tools,
@@ -303,4 +302,220 @@ fn token_auth_flow_fetches_and_caches_a_scoped_token() {
     .unwrap_err();
     assert!(matches!(err, AcquireError::Unauthorized { .. }), "{err}");
     assert!(err.to_string().contains("token endpoint"), "{err}");
+}
+
+/// [`anchorage_image::acquire`] on a runtime made for the test (the library creates none).
+fn acquire_blocking(
+    source: &str,
+    options: &anchorage_image::AcquireOptions,
+) -> Result<anchorage_image::AcquiredImage, anchorage_image::AcquireError> {
+    test_runtime().block_on(anchorage_image::acquire(source, options))
+}
+
+fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// [`anchorage_image::list_tags`] on a runtime made for the test.
+fn list_tags_blocking(
+    reference: &str,
+    options: &anchorage_image::AcquireOptions,
+) -> Result<Vec<String>, anchorage_image::AcquireError> {
+    test_runtime().block_on(anchorage_image::list_tags(reference, options))
+}
+
+/// One long-lived [`Acquirer`] (as the engine holds) reuses its bearer token across two
+/// acquisitions and a tag listing: the token endpoint is asked once. Its registry client also
+/// resolves tags to digests with a manifest HEAD and lists tags.
+#[test]
+fn long_lived_acquirer_reuses_its_token_and_resolves_digests() {
+    if !require_tools(
+        "long_lived_acquirer_reuses_its_token_and_resolves_digests",
+        TOOLS,
+    ) {
+        return;
+    }
+    let reg = Registry::start(Auth::Token {
+        credentials: Some((USER.into(), PASS.into())),
+    })
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let layout = anchorage_testkit::build_alpine_layout(work.path(), "alpine", "amd64").unwrap();
+    for tag in ["latest", "second"] {
+        push_oci_layout(
+            &reg,
+            &layout,
+            "alpine",
+            "corpus/alpine-long",
+            tag,
+            Format::Oci,
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
+    }
+    let host = reg.host();
+    let cache = tempfile::tempdir().unwrap();
+    let tokens = reg.token_server().unwrap();
+    let before = tokens.requests().len();
+    let acquirer =
+        Acquirer::new(with_creds(options(cache.path(), &reg), &reg, USER, PASS)).unwrap();
+    let rt = test_runtime();
+    let first = rt
+        .block_on(acquirer.acquire(
+            &format!("{host}/corpus/alpine-long:latest"),
+            &AcquireRequest::default(),
+        ))
+        .unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
+    let second = rt
+        .block_on(acquirer.acquire(
+            &format!("{host}/corpus/alpine-long:second"),
+            &AcquireRequest::default(),
+        ))
+        .unwrap();
+    assert_verified(&first);
+    assert_eq!(first.manifest_digest, second.manifest_digest);
+    let mut tags = rt
+        .block_on(
+            acquirer
+                .registry()
+                .list_tags(&format!("{host}/corpus/alpine-long")),
+        )
+        .unwrap();
+    tags.sort();
+    assert_eq!(tags, ["latest", "second"]);
+    let resolved = rt
+        .block_on(
+            acquirer
+                .registry()
+                .resolve_digest(&format!("registry:{host}/corpus/alpine-long:second")),
+        )
+        .unwrap();
+    assert_eq!(Some(&resolved), first.manifest_digest.as_ref());
+    let reqs = tokens.requests();
+    assert_eq!(
+        reqs.len() - before,
+        1,
+        "two acquisitions, a tag listing and a digest resolution share one token: {reqs:?}"
+    );
+
+    // A one-off acquisition (a new client) asks for its own token: the cache is per client.
+    acquire_blocking(
+        &format!("{host}/corpus/alpine-long:latest"),
+        &with_creds(options(cache.path(), &reg), &reg, USER, PASS),
+    )
+    .unwrap();
+    assert_eq!(tokens.requests().len() - before, 2);
+
+    let missing = rt
+        .block_on(
+            acquirer
+                .registry()
+                .resolve_digest(&format!("{host}/corpus/alpine-long:nope")),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(missing, AcquireError::NotFound { .. }),
+        "{missing}"
+    );
+    let not_registry = rt
+        .block_on(acquirer.registry().resolve_digest("dir:/tmp"))
+        .unwrap_err();
+    assert!(
+        not_registry
+            .to_string()
+            .contains("needs a registry reference"),
+        "{not_registry}"
+    );
+}
+
+/// Layer blobs download in parallel, never more than `max_parallel_downloads` at once, and
+/// the layers keep the manifest's order. A scripted registry (synthetic blobs) holds each blob
+/// response for a while and records how many are in flight.
+#[test]
+fn synthetic_layer_downloads_are_parallel_and_bounded() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use anchorage_testkit::{FakeResponse, FakeServer, Request};
+
+    let digest = |b: &[u8]| format!("sha256:{}", hex::encode(Sha256::digest(b)));
+    let layers: Vec<Vec<u8>> = (0..6)
+        .map(|i| format!("synthetic layer {i}").into_bytes())
+        .collect();
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("\"{}\"", digest(l)))
+        .collect();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[{}]}}}}"#,
+        diff_ids.join(",")
+    );
+    let descs: Vec<String> = layers
+        .iter()
+        .map(|l| {
+            format!(
+                r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}"#,
+                digest(l),
+                l.len()
+            )
+        })
+        .collect();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{}]}}"#,
+        digest(config.as_bytes()),
+        config.len(),
+        descs.join(",")
+    );
+    let run = |parallel: usize| {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let (f, p) = (in_flight.clone(), peak.clone());
+        let (manifest, config, served) = (manifest.clone(), config.clone(), layers.clone());
+        let server = FakeServer::start(move |req: &Request| {
+            if req.path == "/v2/" {
+                return FakeResponse::new(200, "{}");
+            }
+            if req.path.contains("/manifests/") {
+                return FakeResponse::new(200, manifest.clone())
+                    .header("Content-Type", "application/vnd.oci.image.manifest.v1+json");
+            }
+            if req.path.ends_with(&digest(config.as_bytes())) {
+                return FakeResponse::new(200, config.clone());
+            }
+            if let Some(l) = served.iter().find(|l| req.path.ends_with(&digest(l))) {
+                let now = f.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                f.fetch_sub(1, Ordering::SeqCst);
+                return FakeResponse::new(200, l.clone());
+            }
+            FakeResponse::new(404, "{}")
+        })
+        .unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let opts = AcquireOptions {
+            cache_dir: cache.path().to_path_buf(),
+            insecure_registries: vec![server.host()],
+            use_docker_config: false,
+            max_parallel_downloads: parallel,
+            ..AcquireOptions::default()
+        };
+        let img = acquire_blocking(&format!("{}/x/y:t", server.host()), &opts).unwrap();
+        let got: Vec<Vec<u8>> = img
+            .layers
+            .iter()
+            .map(|l| std::fs::read(&l.path).unwrap())
+            .collect();
+        assert_eq!(got, layers, "layers keep the manifest order");
+        assert!(img.layers.iter().all(|l| l.diff_id.is_some()));
+        peak.load(Ordering::SeqCst)
+    };
+    assert_eq!(run(1), 1, "one download at a time");
+    assert_eq!(
+        run(3),
+        3,
+        "at most three at a time, and three do run together"
+    );
 }

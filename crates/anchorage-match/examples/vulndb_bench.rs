@@ -20,7 +20,7 @@ use std::time::Instant;
 use anchorage_catalog::{Analysis, Distro, ImageMetadata, Package, SourceInfo};
 use anchorage_match::match_analysis;
 use anchorage_types::{Location, PackageType};
-use anchorage_vulndb::{FeedSource, Store, SyncOptions, sync_source};
+use anchorage_vulndb::{FeedSource, Store, SyncOptions};
 
 const ECOS: [&str; 3] = ["Debian:12", "PyPI", "npm"];
 
@@ -236,4 +236,17 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e3
     );
     std::io::stdout().flush().unwrap();
+}
+
+/// [`anchorage_vulndb::sync_source`] on a runtime made for the test (the library creates none).
+fn sync_source(
+    store: &mut anchorage_vulndb::Store,
+    source: &anchorage_vulndb::FeedSource,
+    options: &anchorage_vulndb::SyncOptions,
+) -> Result<anchorage_vulndb::SyncReport, anchorage_vulndb::VulnDbError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anchorage_vulndb::VulnDbError::BadSource(format!("test runtime: {e}")))?
+        .block_on(anchorage_vulndb::sync_source(store, source, options))
 }

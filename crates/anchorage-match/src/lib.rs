@@ -4,6 +4,7 @@
 mod diff;
 mod explain;
 mod matcher;
+mod nearest_fix;
 mod render;
 mod target;
 
@@ -13,6 +14,7 @@ pub use anchorage_model::{FindingUpdate, FindingsDiff};
 pub use diff::{diff_findings, rematch};
 pub use explain::{ExplainLine, Explanation, explain};
 pub use matcher::{MatchError, MatchOptions, match_analysis, match_analysis_with};
+pub use nearest_fix::nearest_fix;
 pub use render::{OutputFormat, anchore_rows, render};
 
 /// The finding types, defined in [`anchorage_model::finding`] and re-exported at their old path.

@@ -131,7 +131,7 @@ fn table(report: &MatchReport) -> String {
         .iter()
         .map(|f| {
             let fixed = match &f.fix {
-                crate::FixState::Fixed(v) => v.join(", "),
+                crate::FixState::Fixed(_) => crate::nearest_fix(f).unwrap_or_default(),
                 crate::FixState::WontFix => "(won't fix)".to_string(),
                 _ => String::new(),
             };
@@ -287,7 +287,9 @@ fn sarif(report: &MatchReport, image: &str) -> Value {
             f.package.path.trim_start_matches('/').to_string()
         };
         let fix = match &f.fix {
-            crate::FixState::Fixed(v) => format!("fixed in {}", v.join(", ")),
+            crate::FixState::Fixed(_) => {
+                format!("fixed in {}", crate::nearest_fix(f).unwrap_or_default())
+            }
             crate::FixState::WontFix => "the vendor will not fix".into(),
             _ => "no fix available".into(),
         };

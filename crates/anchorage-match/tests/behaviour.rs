@@ -12,7 +12,7 @@ use anchorage_match::{
     rematch, render,
 };
 use anchorage_types::Severity;
-use anchorage_vulndb::{FeedSource, Store, SyncOptions, sync_source};
+use anchorage_vulndb::{FeedSource, Store, SyncOptions};
 
 fn sync(store: &mut Store, s: &str) {
     let s: FeedSource = s.parse().unwrap();
@@ -472,6 +472,19 @@ fn synthetic_os_owned_language_package_is_matched_only_when_asked() {
         match_owned_language_packages: true,
     };
     assert!(hit(&match_analysis_with(&analysis, &snap, &both).unwrap()));
+}
+
+/// [`anchorage_vulndb::sync_source`] on a runtime made for the test (the library creates none).
+fn sync_source(
+    store: &mut anchorage_vulndb::Store,
+    source: &anchorage_vulndb::FeedSource,
+    options: &anchorage_vulndb::SyncOptions,
+) -> Result<anchorage_vulndb::SyncReport, anchorage_vulndb::VulnDbError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anchorage_vulndb::VulnDbError::BadSource(format!("test runtime: {e}")))?
+        .block_on(anchorage_vulndb::sync_source(store, source, options))
 }
 
 /// `max_days_since_fix` needs the day a fix was first seen: two syncs of the real PyPI export

@@ -9,6 +9,10 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use crate::error::SettingsError;
+use crate::roles::{
+    RawDatabase, RawFeeds, RawRoles, RawScan, RawServer, RawWebhooks, RawWorker, RoleLayer,
+    validate_roles,
+};
 use crate::sections::{LimitSettings, RegistrySettings};
 
 /// One config file as written.
@@ -25,6 +29,18 @@ struct RawFile {
     registries: Vec<RawRegistry>,
     #[serde(default)]
     limits: LimitSettings,
+    #[serde(default)]
+    scan: RawScan,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    worker: RawWorker,
+    #[serde(default)]
+    database: RawDatabase,
+    #[serde(default)]
+    feeds: RawFeeds,
+    #[serde(default)]
+    webhooks: RawWebhooks,
 }
 
 /// One `[[registries]]` entry as written.
@@ -52,6 +68,7 @@ pub(crate) struct Layer {
     pub(crate) insecure_registries: Vec<String>,
     pub(crate) registries: Vec<RegistrySettings>,
     pub(crate) limits: LimitSettings,
+    pub(crate) roles: RoleLayer,
 }
 
 /// Largest config or password file read.
@@ -117,6 +134,20 @@ pub(crate) fn read_layer(
         key,
         reason,
     };
+    let roles = validate_roles(
+        RawRoles {
+            scan: raw.scan,
+            server: raw.server,
+            worker: raw.worker,
+            database: raw.database,
+            feeds: raw.feeds,
+            webhooks: raw.webhooks,
+        },
+        base,
+        env,
+        &read_small,
+        &invalid,
+    )?;
     let platform = raw
         .platform
         .map(|p| Platform::from_str(&p).map_err(|e| invalid("platform".into(), e.to_string())))
@@ -212,6 +243,7 @@ pub(crate) fn read_layer(
             .collect(),
         registries,
         limits: raw.limits,
+        roles,
     })
 }
 

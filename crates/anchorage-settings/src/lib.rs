@@ -1,4 +1,4 @@
-//! Layered settings for Anchorage: precedence is CLI, then environment, then the project file
+//! Layered settings for Anchorage (every environment variable and config key is read here): precedence is CLI, then environment, then the project file
 //! (`./anchorage.toml`), then the user file (`$XDG_CONFIG_HOME/anchorage/config.toml`), then
 //! defaults. [`load`] reads the files once into a [`Settings`]; commands pass it explicitly and
 //! turn it into [`anchorage_image::AcquireOptions`] with their CLI/env values as
@@ -7,14 +7,22 @@
 mod env;
 mod error;
 mod file;
+mod roles;
 mod sections;
 mod settings;
 
 pub use env::{
-    ANCHORAGE_CACHE_DIR, ANCHORAGE_CONFIG, ANCHORAGE_INSECURE_REGISTRIES, ANCHORAGE_PLATFORM,
-    ANCHORAGE_REGISTRY_PASSWORD, ANCHORAGE_REGISTRY_USERNAME, PROJECT_FILE,
+    ANCHORAGE_CACHE_DIR, ANCHORAGE_CONFIG, ANCHORAGE_DATA_DIR, ANCHORAGE_DATABASE_URL,
+    ANCHORAGE_FEED_SOURCES, ANCHORAGE_INSECURE_REGISTRIES, ANCHORAGE_LOG, ANCHORAGE_PLATFORM,
+    ANCHORAGE_REGISTRY_PASSWORD, ANCHORAGE_REGISTRY_USERNAME, DOCKER_CONFIG, Environment, HOME,
+    NVD_API_KEY, PATH, PROJECT_FILE, XDG_CACHE_HOME, XDG_CONFIG_HOME,
 };
 pub use error::SettingsError;
+pub use roles::{
+    DEFAULT_LISTEN, DatabaseSettings, FeedSettings, ScanSettings, ServerSettings, WebhookSettings,
+    WorkerSettings,
+};
 pub use settings::{
-    AcquireOverrides, ConfigPaths, LimitSettings, RegistrySettings, Settings, load, load_with,
+    AcquireOverrides, ConfigPaths, DEFAULT_DATA_DIR, LimitSettings, RegistrySettings, Settings,
+    load, load_with,
 };

@@ -54,6 +54,8 @@ pub struct LimitSettings {
     pub max_blob_size: Option<u64>,
     /// [`anchorage_image::AcquireOptions::max_manifest_size`].
     pub max_manifest_size: Option<u64>,
+    /// [`anchorage_image::AcquireOptions::max_parallel_downloads`].
+    pub max_parallel_downloads: Option<usize>,
 }
 
 impl LimitSettings {
@@ -77,6 +79,7 @@ impl LimitSettings {
                 .or(lower.compression_ratio_grace_bytes),
             max_blob_size: self.max_blob_size.or(lower.max_blob_size),
             max_manifest_size: self.max_manifest_size.or(lower.max_manifest_size),
+            max_parallel_downloads: self.max_parallel_downloads.or(lower.max_parallel_downloads),
         }
     }
 }

@@ -7,9 +7,15 @@ use std::path::{Path, PathBuf};
 use anchorage_image::{AcquireOptions, Limits, RegistryCredential};
 use anchorage_types::Platform;
 
-use crate::env::{ANCHORAGE_CONFIG, PROJECT_FILE};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::env::{ANCHORAGE_CONFIG, Environment, HOME, PROJECT_FILE, XDG_CONFIG_HOME};
 use crate::error::SettingsError;
 use crate::file::{Layer, read_layer};
+use crate::roles::{
+    DEFAULT_LISTEN, DatabaseSettings, FeedSettings, RoleLayer, ScanSettings, ServerSettings,
+    WebhookSettings, WorkerSettings, check_database_url,
+};
 
 pub use crate::sections::{LimitSettings, RegistrySettings};
 
@@ -32,6 +38,12 @@ pub struct Settings {
     pub registries: Vec<RegistrySettings>,
     /// `[limits]`.
     pub limits: LimitSettings,
+    /// `[scan]`: defaults of `anchorage scan`.
+    pub scan: ScanSettings,
+    /// The environment values, captured when the settings were loaded.
+    pub env: Environment,
+    /// The other role sections, layered; resolved by [`Settings::server`] etc.
+    roles: RoleLayer,
 }
 
 /// Values from the command line (or its environment fallbacks), which win over the files.
@@ -69,9 +81,9 @@ impl ConfigPaths {
         let explicit = explicit
             .map(Path::to_path_buf)
             .or_else(|| var(ANCHORAGE_CONFIG).map(PathBuf::from));
-        let user = var("XDG_CONFIG_HOME")
+        let user = var(XDG_CONFIG_HOME)
             .map(PathBuf::from)
-            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config")))
+            .or_else(|| var(HOME).map(|h| PathBuf::from(h).join(".config")))
             .map(|d| d.join("anchorage").join("config.toml"));
         Self {
             explicit,
@@ -105,7 +117,10 @@ pub fn load_with(
             }
         }
     }
-    let mut settings = Settings::default();
+    let mut settings = Settings {
+        env: Environment::capture(env),
+        ..Settings::default()
+    };
     // Highest precedence first: a value already set is kept; lists are concatenated.
     for (path, layer) in layers {
         settings.files.push(path);
@@ -118,6 +133,15 @@ pub fn load_with(
             .extend(layer.insecure_registries);
         settings.registries.extend(layer.registries);
         settings.limits = std::mem::take(&mut settings.limits).combine(layer.limits);
+        settings.roles = std::mem::take(&mut settings.roles).combine(layer.roles);
+    }
+    settings.scan = settings.roles.scan.clone();
+    if let Some(url) = &settings.env.database_url {
+        check_database_url(url.expose_secret()).map_err(|reason| SettingsError::Invalid {
+            path: PathBuf::from(format!("${}", crate::env::ANCHORAGE_DATABASE_URL)),
+            key: "database.url".into(),
+            reason,
+        })?;
     }
     Ok(settings)
 }
@@ -163,7 +187,10 @@ impl Settings {
                 .cache_dir
                 .clone()
                 .or_else(|| self.cache_dir.clone())
+                .or_else(|| self.env.user_cache_dir.clone())
                 .unwrap_or(defaults.cache_dir.clone()),
+            docker_config_path: self.env.docker_config.clone(),
+            credential_helper_path: self.env.helper_path.clone(),
             platform: overrides.platform.clone().or_else(|| self.platform.clone()),
             insecure_registries: insecure,
             credentials,
@@ -173,6 +200,10 @@ impl Settings {
                 .limits
                 .max_manifest_size
                 .unwrap_or(defaults.max_manifest_size),
+            max_parallel_downloads: self
+                .limits
+                .max_parallel_downloads
+                .unwrap_or(defaults.max_parallel_downloads),
             ..defaults
         }
     }
@@ -209,5 +240,87 @@ impl Settings {
             limits.max_layers = v;
         }
         limits
+    }
+}
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "anchorage-data";
+
+impl Settings {
+    /// The data directory: `$ANCHORAGE_DATA_DIR`, else the files' `data_dir`, else
+    /// `./anchorage-data`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.env
+            .data_dir
+            .clone()
+            .or_else(|| self.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    /// The vulnerability store directory: `flag` (`--db-dir`), else `<data_dir>/vulndb`.
+    pub fn vulndb_dir(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map(Path::to_path_buf)
+            .unwrap_or_else(|| self.data_dir().join("vulndb"))
+    }
+
+    /// `[server]` with its defaults.
+    pub fn server(&self) -> ServerSettings {
+        ServerSettings {
+            listen: self.roles.listen.unwrap_or_else(|| {
+                DEFAULT_LISTEN
+                    .parse()
+                    .unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 8228)))
+            }),
+            public_url: self.roles.public_url.clone(),
+            max_request_bytes: self.roles.max_request_bytes.unwrap_or(64 << 20),
+        }
+    }
+
+    /// `[worker]` with its defaults.
+    pub fn worker(&self) -> WorkerSettings {
+        WorkerSettings {
+            count: self.roles.worker_count.unwrap_or(2),
+            poll_interval_secs: self.roles.poll_interval_secs.unwrap_or(5),
+            job_timeout_secs: self.roles.job_timeout_secs.unwrap_or(3600),
+        }
+    }
+
+    /// `[database]`: `$ANCHORAGE_DATABASE_URL`, else `url`, else
+    /// `sqlite:<data_dir>/anchorage.sqlite`.
+    pub fn database(&self) -> DatabaseSettings {
+        let url = self
+            .env
+            .database_url
+            .clone()
+            .or_else(|| self.roles.database_url.clone())
+            .unwrap_or_else(|| {
+                SecretString::from(format!(
+                    "sqlite:{}",
+                    self.data_dir().join("anchorage.sqlite").display()
+                ))
+            });
+        DatabaseSettings {
+            url,
+            max_connections: self.roles.max_connections.unwrap_or(8),
+        }
+    }
+
+    /// `[feeds]`: sources from `$ANCHORAGE_FEED_SOURCES` when set, else the files'.
+    pub fn feeds(&self) -> FeedSettings {
+        let mut f = self.roles.feeds.clone();
+        if !self.env.feed_sources.is_empty() {
+            f.sources = self.env.feed_sources.clone();
+        }
+        f.sync_interval_secs = self.roles.sync_interval_secs.unwrap_or(21_600);
+        f
+    }
+
+    /// `[webhooks]` with its defaults.
+    pub fn webhooks(&self) -> WebhookSettings {
+        WebhookSettings {
+            url: self.roles.webhook_url.clone(),
+            secret: self.roles.webhook_secret.clone(),
+            timeout_secs: self.roles.webhook_timeout_secs.unwrap_or(10),
+        }
     }
 }

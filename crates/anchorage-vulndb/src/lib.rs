@@ -32,6 +32,6 @@ pub use osv::parse_osv_record;
 pub use snapshot::Snapshot;
 pub use store::{STORE_FILE, SourceStatus, SourcedAdvisory, Store};
 pub use sync::{
-    DEFAULT_OSV_ECOSYSTEMS, FeedKind, FeedSource, Location, OSV_EXPORTS_BASE, SyncOptions,
-    SyncReport, sync_source,
+    DEFAULT_OSV_ECOSYSTEMS, FeedKind, FeedSource, FetchedSource, Location, OSV_EXPORTS_BASE,
+    SyncOptions, SyncReport, Validators, apply_source, fetch_source, sync_source,
 };

@@ -3,7 +3,7 @@
 //! seeing the previous complete store until the sync commits, and an interrupted sync leaves it
 //! untouched.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anchorage_types::FeedGroupStatus;
 use chrono::{DateTime, Utc};
@@ -174,14 +174,6 @@ impl Store {
     /// Open the store in a data directory (`<dir>/vulndb.sqlite`).
     pub fn open_dir(dir: &Path) -> Result<Self, VulnDbError> {
         Self::open(&dir.join(STORE_FILE))
-    }
-
-    /// The default data directory: `$ANCHORAGE_DATA_DIR/vulndb`, else `./anchorage-data/vulndb`.
-    pub fn default_dir() -> PathBuf {
-        std::env::var_os("ANCHORAGE_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("anchorage-data"))
-            .join("vulndb")
     }
 
     /// Path of the store file.

@@ -154,6 +154,9 @@ impl FromStr for FeedSource {
 pub struct SyncOptions {
     /// Limits.
     pub limits: Limits,
+    /// NVD API key sent in the `apiKey` header (never in URLs, logs or errors); the settings
+    /// read it from `NVD_API_KEY`.
+    pub nvd_api_key: Option<SecretString>,
     /// Fault injection for tests and drills: abort after applying this many records, as a
     /// crash or a cut connection would. Nothing of the aborted sync is kept.
     pub abort_after: Option<usize>,
@@ -203,6 +206,7 @@ enum Item {
 
 type ItemIter = Box<dyn Iterator<Item = Result<Item, VulnDbError>>>;
 
+/// A downloaded feed document, or the pages of the NVD API.
 struct Fetched {
     /// NVD API pages, when the source is the paginated API.
     pages: Option<Vec<Vec<u8>>>,
@@ -213,11 +217,62 @@ struct Fetched {
     last_modified: Option<String>,
 }
 
-fn fetch_url(
+/// What [`fetch_source`] got: the network half of a sync, handed to [`apply_source`].
+pub struct FetchedSource {
+    inner: FetchState,
+    requests: usize,
+}
+
+enum FetchState {
+    /// The server answered 304 Not Modified.
+    NotModified,
+    /// A downloaded document or the NVD API pages.
+    Remote(Fetched),
+    /// A local path, read by [`apply_source`] (on the caller's blocking thread).
+    Local(PathBuf),
+}
+
+impl fmt::Debug for FetchedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.inner {
+            FetchState::NotModified => "not modified".to_string(),
+            FetchState::Remote(r) => format!("downloaded {}", r.label),
+            FetchState::Local(p) => format!("local {}", p.display()),
+        };
+        f.debug_struct("FetchedSource")
+            .field("state", &state)
+            .field("requests", &self.requests)
+            .finish()
+    }
+}
+
+/// The HTTP validators of the last successful sync of a source (sent as `If-None-Match` /
+/// `If-Modified-Since` so an unchanged feed is not downloaded again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// `ETag` of the last download.
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last download.
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// The validators stored for `source`; empty unless its last attempt succeeded.
+    pub fn of(store: &Store, source: &FeedSource) -> Result<Self, VulnDbError> {
+        Ok(match store.source_status(&source.key())? {
+            Some(s) if s.last_error.is_none() && s.last_sync.is_some() => Validators {
+                etag: s.etag,
+                last_modified: s.last_modified,
+            },
+            _ => Validators::default(),
+        })
+    }
+}
+
+async fn fetch_url(
     key: &str,
     url: &str,
-    etag: Option<&str>,
-    last_modified: Option<&str>,
+    validators: &Validators,
     limits: Limits,
     api_key: Option<&SecretString>,
 ) -> Result<Option<Fetched>, VulnDbError> {
@@ -226,22 +281,22 @@ fn fetch_url(
         url: url.to_string(),
         message,
     };
-    let client = reqwest::blocking::Client::builder()
+    let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(limits.http_timeout_secs))
         .build()
         .map_err(|e| http_err(e.to_string()))?;
     let mut req = client.get(url);
-    if let Some(e) = etag {
+    if let Some(e) = &validators.etag {
         req = req.header(reqwest::header::IF_NONE_MATCH, e);
     }
-    if let Some(lm) = last_modified {
+    if let Some(lm) = &validators.last_modified {
         req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
     }
     if let Some(k) = api_key {
         // The key goes in a header only; it never appears in URLs, logs or errors.
         req = req.header("apiKey", k.expose_secret());
     }
-    let resp = req.send().map_err(|e| http_err(e.to_string()))?;
+    let mut resp = req.send().await.map_err(|e| http_err(e.to_string()))?;
     if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
         return Ok(None);
     }
@@ -256,6 +311,10 @@ fn fetch_url(
     };
     let new_etag = header(reqwest::header::ETAG);
     let new_lm = header(reqwest::header::LAST_MODIFIED);
+    let too_large = || VulnDbError::Limit {
+        feed: key.to_string(),
+        message: format!("{url} is larger than {} bytes", limits.max_document_bytes),
+    };
     if let Some(len) = resp.content_length()
         && len > limits.max_document_bytes
     {
@@ -265,14 +324,15 @@ fn fetch_url(
         });
     }
     let mut bytes = Vec::new();
-    resp.take(limits.max_document_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| http_err(format!("reading body: {e}")))?;
-    if bytes.len() as u64 > limits.max_document_bytes {
-        return Err(VulnDbError::Limit {
-            feed: key.to_string(),
-            message: format!("{url} is larger than {} bytes", limits.max_document_bytes),
-        });
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| http_err(format!("reading body: {e}")))?
+    {
+        if (bytes.len() + chunk.len()) as u64 > limits.max_document_bytes {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(Some(Fetched {
         pages: None,
@@ -287,11 +347,11 @@ fn fetch_url(
 /// Path of the NVD CVE API 2.0 (paginated with `startIndex`).
 const NVD_API_PATH: &str = "/rest/json/cves/2.0";
 
-/// Fetch every page of the NVD CVE API 2.0. The API key, if any, comes from `NVD_API_KEY`.
-fn fetch_nvd_pages(
+/// Fetch every page of the NVD CVE API 2.0 (with the API key of the options, if any).
+async fn fetch_nvd_pages(
     key: &str,
     url: &str,
-    limits: Limits,
+    options: &SyncOptions,
     requests: &mut usize,
 ) -> Result<Vec<Vec<u8>>, VulnDbError> {
     #[derive(serde::Deserialize)]
@@ -301,24 +361,26 @@ fn fetch_nvd_pages(
         #[serde(rename = "resultsPerPage")]
         per_page: u64,
     }
-    let api_key = std::env::var("NVD_API_KEY")
-        .ok()
-        .filter(|k| !k.is_empty())
-        .map(SecretString::from);
+    let limits = options.limits;
     let sep = if url.contains('?') { '&' } else { '?' };
     let mut pages = Vec::new();
     let mut start = 0u64;
     loop {
         let page_url = format!("{url}{sep}startIndex={start}");
         *requests += 1;
-        let fetched =
-            fetch_url(key, &page_url, None, None, limits, api_key.as_ref())?.ok_or_else(|| {
-                VulnDbError::Http {
-                    feed: key.to_string(),
-                    url: page_url.clone(),
-                    message: "unexpected 304 without validators".into(),
-                }
-            })?;
+        let fetched = fetch_url(
+            key,
+            &page_url,
+            &Validators::default(),
+            limits,
+            options.nvd_api_key.as_ref(),
+        )
+        .await?
+        .ok_or_else(|| VulnDbError::Http {
+            feed: key.to_string(),
+            url: page_url.clone(),
+            message: "unexpected 304 without validators".into(),
+        })?;
         let bytes = fetched.bytes.unwrap_or_default();
         let head: Head = serde_json::from_slice(&bytes).map_err(|e| VulnDbError::Document {
             feed: key.to_string(),
@@ -336,8 +398,43 @@ fn fetch_nvd_pages(
                 message: format!("more than {} NVD API pages", limits.max_nvd_pages),
             });
         }
-        std::thread::sleep(Duration::from_millis(limits.nvd_page_delay_ms));
+        tokio::time::sleep(Duration::from_millis(limits.nvd_page_delay_ms)).await;
     }
+}
+
+/// The network half of a sync: downloads a URL source (conditionally, with `validators`) or
+/// the NVD API pages. A local source is only noted here and read by [`apply_source`], so that
+/// everything blocking (file reads, parsing, SQLite) happens in one place the caller puts on a
+/// blocking thread.
+pub async fn fetch_source(
+    source: &FeedSource,
+    validators: &Validators,
+    options: &SyncOptions,
+) -> Result<FetchedSource, VulnDbError> {
+    let key = source.key();
+    let mut requests = 0;
+    let inner = match &source.location {
+        Location::Url(url) if source.kind == FeedKind::Nvd && url.contains(NVD_API_PATH) => {
+            let pages = fetch_nvd_pages(&key, url, options, &mut requests).await?;
+            FetchState::Remote(Fetched {
+                bytes: None,
+                folder: None,
+                label: url.clone(),
+                etag: None,
+                last_modified: None,
+                pages: Some(pages),
+            })
+        }
+        Location::Url(url) => {
+            requests += 1;
+            match fetch_url(&key, url, validators, options.limits, None).await? {
+                Some(f) => FetchState::Remote(f),
+                None => FetchState::NotModified,
+            }
+        }
+        Location::Path(p) => FetchState::Local(p.clone()),
+    };
+    Ok(FetchedSource { inner, requests })
 }
 
 fn fetch_path(key: &str, path: &Path, limits: Limits) -> Result<Fetched, VulnDbError> {
@@ -522,17 +619,40 @@ fn collected(advisories: Vec<Advisory>, nvd: Vec<NvdEntry>, malformed: Vec<Strin
     )
 }
 
-/// Sync one source into the store. On error nothing of this sync is applied, the previous
-/// store content stays as it was, and the error is recorded as the source's `last_error`.
-pub fn sync_source(
+/// Sync one source into the store: [`fetch_source`] then [`apply_source`]. The apply half
+/// (parsing, SQLite writes) runs on the calling task: one-shot callers (the CLI, tests) use
+/// this; a server fetches with [`fetch_source`] and applies on a blocking thread. On error
+/// nothing of this sync is applied, the previous store content stays as it was, and the error
+/// is recorded as the source's `last_error`.
+pub async fn sync_source(
     store: &mut Store,
     source: &FeedSource,
+    options: &SyncOptions,
+) -> Result<SyncReport, VulnDbError> {
+    let started = Instant::now();
+    let fetched = match Validators::of(store, source) {
+        Ok(v) => fetch_source(source, &v, options).await,
+        Err(e) => Err(e),
+    };
+    let mut report = apply_source(store, source, fetched, options)?;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// The blocking half of a sync: reads a local source, parses the records with the source's
+/// driver and applies them to the store in one transaction. `fetched` is what
+/// [`fetch_source`] returned; a fetch error is recorded as the source's `last_error` like any
+/// other failure, and returned.
+pub fn apply_source(
+    store: &mut Store,
+    source: &FeedSource,
+    fetched: Result<FetchedSource, VulnDbError>,
     options: &SyncOptions,
 ) -> Result<SyncReport, VulnDbError> {
     let key = source.key();
     let kind = source.kind.as_str();
     let location = source.location_str();
-    match sync_inner(store, source, options) {
+    match fetched.and_then(|f| apply_inner(store, source, f, options)) {
         Ok(r) => Ok(r),
         Err(e) => {
             // Recording the failure is best effort: the original error is what matters.
@@ -572,9 +692,10 @@ pub(crate) fn unreadable_version(adv: &Advisory) -> Option<String> {
     None
 }
 
-fn sync_inner(
+fn apply_inner(
     store: &mut Store,
     source: &FeedSource,
+    fetched: FetchedSource,
     options: &SyncOptions,
 ) -> Result<SyncReport, VulnDbError> {
     let started = Instant::now();
@@ -583,54 +704,25 @@ fn sync_inner(
     let location = source.location_str();
     let mut report = SyncReport {
         source: key.clone(),
+        requests: fetched.requests,
         ..SyncReport::default()
     };
-    let fetched = match &source.location {
-        Location::Url(url) if source.kind == FeedKind::Nvd && url.contains(NVD_API_PATH) => {
-            let pages = fetch_nvd_pages(&key, url, options.limits, &mut report.requests)?;
-            Fetched {
-                bytes: None,
-                folder: None,
-                label: url.clone(),
-                etag: None,
-                last_modified: None,
-                pages: Some(pages),
-            }
-        }
-        Location::Url(url) => {
+    let fetched = match fetched.inner {
+        FetchState::NotModified => {
             let state = store.source_status(&key)?;
-            // Validators are only trusted when the last attempt succeeded.
-            let (etag, lm) = match &state {
-                Some(s) if s.last_error.is_none() && s.last_sync.is_some() => {
-                    (s.etag.clone(), s.last_modified.clone())
-                }
-                _ => (None, None),
-            };
-            report.requests += 1;
-            match fetch_url(
+            store.record_unchanged(
                 &key,
-                url,
-                etag.as_deref(),
-                lm.as_deref(),
-                options.limits,
-                None,
-            )? {
-                Some(f) => f,
-                None => {
-                    store.record_unchanged(
-                        &key,
-                        kind,
-                        &location,
-                        options.now.unwrap_or_else(Utc::now),
-                    )?;
-                    report.not_modified = true;
-                    report.record_count = state.map(|s| s.record_count).unwrap_or(0);
-                    report.elapsed_ms = started.elapsed().as_millis() as u64;
-                    return Ok(report);
-                }
-            }
+                kind,
+                &location,
+                options.now.unwrap_or_else(Utc::now),
+            )?;
+            report.not_modified = true;
+            report.record_count = state.map(|s| s.record_count).unwrap_or(0);
+            report.elapsed_ms = started.elapsed().as_millis() as u64;
+            return Ok(report);
         }
-        Location::Path(p) => fetch_path(&key, p, options.limits)?,
+        FetchState::Remote(f) => f,
+        FetchState::Local(p) => fetch_path(&key, &p, options.limits)?,
     };
     let etag = fetched.etag.clone();
     let last_modified = fetched.last_modified.clone();

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Instant;
 
-use anchorage_vulndb::{FeedSource, Store, SyncOptions, VulnDbError, VulnSource, sync_source};
+use anchorage_vulndb::{FeedSource, Store, SyncOptions, VulnDbError, VulnSource};
 use support::{Server, osv_records, zip_of};
 
 fn src(s: &str) -> FeedSource {
@@ -364,4 +364,17 @@ fn synthetic_nvd_api_pages_are_all_fetched() {
     let snap = store.snapshot().unwrap();
     let e = snap.nvd("CVE-2019-10744").unwrap().unwrap();
     assert_eq!(e.cvss_v3.unwrap().base_score, Some(9.1));
+}
+
+/// [`anchorage_vulndb::sync_source`] on a runtime made for the test (the library creates none).
+fn sync_source(
+    store: &mut anchorage_vulndb::Store,
+    source: &anchorage_vulndb::FeedSource,
+    options: &anchorage_vulndb::SyncOptions,
+) -> Result<anchorage_vulndb::SyncReport, anchorage_vulndb::VulnDbError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anchorage_vulndb::VulnDbError::BadSource(format!("test runtime: {e}")))?
+        .block_on(anchorage_vulndb::sync_source(store, source, options))
 }

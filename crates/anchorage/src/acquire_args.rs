@@ -1,18 +1,18 @@
 //! Command-line flags shared by every command that acquires an image (`inspect`, `sbom`,
 //! `scan`), resolved with their environment fallbacks over the config files
-//! (CLI > env > project file > user file > defaults; see `anchorage-settings`).
+//! (CLI > env > project file > user file > defaults; see `anchorage-settings`), and the
+//! [`Engine`] built from them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anchorage_engine::AnalyzeSettings;
+use anchorage_engine::{AnalyzeSettings, Engine, EngineOptions};
 use anchorage_image::{RegistryCredential, Source};
 use anchorage_settings::{
     ANCHORAGE_CACHE_DIR, ANCHORAGE_CONFIG, ANCHORAGE_INSECURE_REGISTRIES, ANCHORAGE_PLATFORM,
-    ANCHORAGE_REGISTRY_PASSWORD, ANCHORAGE_REGISTRY_USERNAME, AcquireOverrides,
+    ANCHORAGE_REGISTRY_PASSWORD, ANCHORAGE_REGISTRY_USERNAME, AcquireOverrides, Settings,
 };
 use anchorage_types::Platform;
 use anyhow::Context as _;
-use secrecy::SecretString;
 
 /// How to reach registries and where to cache blobs (`#[command(flatten)]` into a command).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -47,10 +47,11 @@ pub(crate) struct AcquireArgs {
 }
 
 impl AcquireArgs {
-    /// Analysis settings for `source`: acquisition options from these flags (or their
-    /// environment variables) over the config files over the defaults, and the config files'
-    /// squash limits. `source` names the registry that `--username` applies to.
-    pub(crate) fn resolve(&self, source: &str) -> anyhow::Result<AnalyzeSettings> {
+    /// The settings files and analysis settings for `source`: acquisition options from these
+    /// flags (or their environment variables) over the config files over the defaults, and
+    /// the config files' squash limits. `source` names the registry that `--username`
+    /// applies to.
+    pub(crate) fn resolve(&self, source: &str) -> anyhow::Result<(Settings, AnalyzeSettings)> {
         let settings = anchorage_settings::load(self.config.as_deref())?;
         let mut overrides = AcquireOverrides {
             cache_dir: self.cache_dir.clone(),
@@ -60,14 +61,14 @@ impl AcquireArgs {
             no_docker_config: self.no_docker_config,
         };
         if let Some(username) = &self.username {
-            let password = std::env::var(ANCHORAGE_REGISTRY_PASSWORD).with_context(|| {
+            let password = settings.env.registry_password.clone().with_context(|| {
                 format!("--username needs the password in {ANCHORAGE_REGISTRY_PASSWORD}")
             })?;
             if let Ok(Source::Registry(r)) = Source::parse(source) {
                 overrides.credentials.push(RegistryCredential {
                     registry: r.registry().to_string(),
                     username: username.clone(),
-                    password: SecretString::from(password),
+                    password,
                 });
             }
         }
@@ -76,6 +77,49 @@ impl AcquireArgs {
             ..AnalyzeSettings::default()
         };
         resolved.squash.limits = settings.squash_limits();
-        Ok(resolved)
+        Ok((settings, resolved))
     }
+}
+
+/// Feed sync options from the settings: `[feeds]` limits and `$NVD_API_KEY`.
+pub(crate) fn sync_options(settings: &Settings) -> anchorage_vulndb::SyncOptions {
+    let feeds = settings.feeds();
+    let mut sync = anchorage_vulndb::SyncOptions {
+        nvd_api_key: settings.env.nvd_api_key.clone(),
+        ..anchorage_vulndb::SyncOptions::default()
+    };
+    if let Some(n) = feeds.max_record_bytes {
+        sync.limits.max_record_bytes = n;
+    }
+    if let Some(n) = feeds.max_document_bytes {
+        sync.limits.max_document_bytes = n;
+    }
+    if let Some(n) = feeds.http_timeout_secs {
+        sync.limits.http_timeout_secs = n;
+    }
+    sync
+}
+
+/// The engine for one command: analysis settings, the vulnerability store in `db_dir` (else
+/// the settings' data directory), the feed options of the settings.
+pub(crate) fn engine(
+    settings: &Settings,
+    analysis: AnalyzeSettings,
+    db_dir: Option<&Path>,
+) -> anyhow::Result<Engine> {
+    engine_with(settings, analysis, db_dir, sync_options(settings))
+}
+
+/// [`engine`] with explicit feed sync options.
+pub(crate) fn engine_with(
+    settings: &Settings,
+    analysis: AnalyzeSettings,
+    db_dir: Option<&Path>,
+    sync: anchorage_vulndb::SyncOptions,
+) -> anyhow::Result<Engine> {
+    Ok(Engine::new(EngineOptions {
+        analysis,
+        vulndb_dir: settings.vulndb_dir(db_dir),
+        sync,
+    })?)
 }

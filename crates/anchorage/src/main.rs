@@ -1,24 +1,27 @@
-//! The `anchorage` binary: parses arguments, calls one command, maps the result to an exit code.
-//!
-//! Exit codes: 0 success (GO/WARN, or no finding at/above `--fail-on`), 1 policy STOP or a
-//! finding at/above `--fail-on`, 2 error.
+//! The `anchorage` binary: parses arguments, calls one command, maps the result to an
+//! [`ExitStatus`]. It owns the one tokio runtime (`#[tokio::main]`); library crates create none.
 
 // The binary is the one place that writes to stdout/stderr (data to stdout, errors to stderr).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod acquire_args;
 mod commands;
+mod exit;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+pub(crate) use exit::ExitStatus;
 
 /// Container image security engine: inspect, catalog, scan and evaluate images.
 #[derive(Debug, Parser)]
 #[command(name = "anchorage", version, about)]
 struct Cli {
-    /// Log filter (e.g. `info`, `anchorage_image=debug`); logs go to stderr.
-    #[arg(long, global = true, env = "ANCHORAGE_LOG", default_value = "warn")]
+    /// Log filter (e.g. `info`, `anchorage_image=debug`); logs go to stderr, coloured only
+    /// when stderr is a terminal.
+    #[arg(long, global = true, env = anchorage_settings::ANCHORAGE_LOG, default_value = "warn")]
     log: String,
     #[command(subcommand)]
     command: Command,
@@ -42,29 +45,32 @@ enum Command {
     Policy(commands::policy::Command),
 }
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&cli.log)
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Inspect(args) => commands::inspect::run(args),
-        Command::Sbom(args) => commands::sbom::run(args),
-        Command::Scan(args) => commands::scan::run(args),
-        Command::Explain(args) => commands::explain::run(args),
-        Command::Feeds(command) => commands::feeds::run(command),
+        Command::Inspect(args) => commands::inspect::run(args).await,
+        Command::Sbom(args) => commands::sbom::run(args).await,
+        Command::Scan(args) => commands::scan::run(args).await,
+        Command::Explain(args) => commands::explain::run(args).await,
+        Command::Feeds(command) => commands::feeds::run(command).await,
         Command::Policy(command) => commands::policy::run(command),
     };
     match result {
-        Ok(code) => code,
+        Ok(status) => status.into(),
         Err(err) => {
-            // The error chain names the image, layer, path or field at fault.
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
+            // The error chain names the image, layer, path or field at fault; each cause is
+            // printed once.
+            eprintln!("error: {}", exit::error_chain(&err));
+            ExitStatus::Error.into()
         }
     }
 }

@@ -344,3 +344,150 @@ fn feeds_sync_reads_sources_from_the_environment() {
     assert!(text.contains("osv/npm: 2 records"), "{text}");
     assert!(text.contains("alpine-secdb-json: 119 records"), "{text}");
 }
+
+/// A bundle that STOPs on any finding without a fix (severity low or higher, including
+/// findings the vendor will not fix).
+fn unfixed_stop_bundle(dir: &Path) -> String {
+    let bundle = serde_json::json!({
+        "id": "unfixed-bundle", "name": "unfixed", "version": "1_0",
+        "policies": [{"id": "p1", "name": "p1", "version": "1_0", "rules": [{
+            "id": "r-unfixed", "gate": "vulnerabilities", "trigger": "package", "action": "STOP",
+            "params": [
+                {"name": "package_type", "value": "all"},
+                {"name": "severity_comparison", "value": ">="},
+                {"name": "severity", "value": "low"},
+                {"name": "fix_available", "value": "false"},
+                {"name": "vendor_only", "value": "false"}
+            ]
+        }]}],
+        "whitelists": [],
+        "mappings": [{"name": "all", "registry": "*", "repository": "*",
+                      "image": {"type": "tag", "value": "*"}, "policy_id": "p1", "whitelist_ids": []}]
+    });
+    let path = dir.join("unfixed-bundle.json");
+    std::fs::write(&path, serde_json::to_vec(&bundle).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+/// Issue 13 item 5: `--only-fixed` filters the printed findings only. Debian bookworm has an
+/// unfixed Low finding; the bundle STOPs on it with and without `--only-fixed` (before the
+/// fix, `--only-fixed` removed it from the policy input and the verdict became GO).
+#[test]
+fn only_fixed_never_hides_a_finding_from_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_db(dir.path());
+    let bundle = unfixed_stop_bundle(dir.path());
+    let src = format!("dir:{}", corpus().join("images/debian-bookworm").display());
+    for only_fixed in [false, true] {
+        let mut args = vec![
+            "scan", &src, "--db-dir", &db, "--policy", &bundle, "-o", "json",
+        ];
+        if only_fixed {
+            args.push("--only-fixed");
+        }
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "only_fixed={only_fixed}: {err}");
+        assert!(err.contains("final action STOP"), "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let unfixed_printed = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["fix"]["state"] != "fixed");
+        assert_eq!(unfixed_printed, !only_fixed, "{v}");
+        assert_eq!(v["policy_evaluation"]["final_action"], "stop");
+    }
+}
+
+/// Issue 13 item 15: with `--policy`, the json, anchore-json and sarif outputs carry the
+/// evaluation (final action, reason, every fired row); the existing members stay.
+#[test]
+fn machine_outputs_carry_the_policy_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_db(dir.path());
+    let bundle = unfixed_stop_bundle(dir.path());
+    let src = format!("dir:{}", corpus().join("images/debian-bookworm").display());
+    for (format, existing, eval_at) in [
+        ("json", "findings", vec![]),
+        ("anchore-json", "vulnerabilities", vec![]),
+        ("sarif", "runs", vec!["runs", "0", "properties"]),
+    ] {
+        let out = run(&[
+            "scan", &src, "--db-dir", &db, "--policy", &bundle, "-o", format,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v.get(existing).is_some(), "{format} keeps {existing}");
+        let mut e = &v;
+        for k in &eval_at {
+            e = match k.parse::<usize>() {
+                Ok(i) => &e[i],
+                Err(_) => &e[*k],
+            };
+        }
+        let e = &e["policy_evaluation"];
+        assert_eq!(e["final_action"], "stop", "{format}: {v}");
+        assert_eq!(e["final_action_reason"], "policy_evaluation", "{format}");
+        assert_eq!(e["bundle_id"], "unfixed-bundle", "{format}");
+        let rows = e["rows"].as_array().unwrap();
+        assert!(!rows.is_empty(), "{format}");
+        assert!(
+            rows.iter()
+                .all(|r| r["gate"] == "vulnerabilities" && r["action"] == "stop"),
+            "{format}: {rows:?}"
+        );
+    }
+    // Without --policy, no evaluation member is added.
+    let out = run(&["scan", &src, "--db-dir", &db, "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("policy_evaluation").is_none());
+}
+
+/// Issue 13 item 15: FIXED-IN shows the nearest fix above the installed version. urllib3 1.23
+/// in the bookworm app image is fixed for CVE-2023-43804 in 2.0.6 and 1.26.17 (two release
+/// lines); the table showed both, it now shows 1.26.17 (the anchore-json `fix` column keeps
+/// Anchore's full list).
+#[test]
+fn fixed_in_shows_the_nearest_fix_above_the_installed_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_db(dir.path());
+    let src = format!(
+        "dir:{}",
+        corpus().join("images/debian-bookworm-app").display()
+    );
+    let table = stdout(&run(&["scan", &src, "--db-dir", &db]));
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("urllib3 ") && l.contains("CVE-2023-43804"))
+        .unwrap_or_else(|| panic!("{table}"));
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cells[..3], ["urllib3", "1.23", "1.26.17"], "{line}");
+    let anchore = stdout(&run(&["scan", &src, "--db-dir", &db, "-o", "anchore-json"]));
+    assert!(anchore.contains("\"2.0.6,1.26.17\""), "{anchore}");
+}
+
+/// Issue 13 item 15: log lines carry no colour codes when stderr is not a terminal.
+#[test]
+fn logs_have_no_colour_codes_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty-db").display().to_string();
+    let src = format!("dir:{}", corpus().join("images/debian-bookworm").display());
+    let out = run(&["scan", &src, "--db-dir", &empty]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.contains("no vulnerability feeds synced"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}
+
+/// Issue 13 item 15: an error prints each cause once (it printed "No such file or directory"
+/// three times).
+#[test]
+fn a_missing_archive_prints_each_cause_once() {
+    let out = run(&["sbom", "docker-archive:/nonexistent/missing.tar"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: acquiring docker-archive:/nonexistent/missing.tar: \
+         /nonexistent/missing.tar: No such file or directory (os error 2)\n"
+    );
+}

@@ -13,9 +13,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
 use super::auth::{Challenge, parse_challenge};
-use super::docker_config::{self, DockerConfig, HelperLookup};
+use super::docker_config::{DockerConfig, HelperLookup};
 use super::retry::{RetryPolicy, retry_after, retryable_error, retryable_status};
 use super::token::{TokenCache, TokenKey, TokenResponse};
+use crate::acquire::AcquireRequest;
 use crate::cache::{BlobCache, CacheError, Verifier};
 use crate::error::AcquireError;
 use crate::manifest::{Descriptor, MANIFEST_ACCEPT};
@@ -32,8 +33,10 @@ pub(super) struct Host {
     challenge: Challenge,
 }
 
-/// A registry client for one acquisition (holds the token cache and host states).
-pub(crate) struct RegistryClient {
+/// A registry client meant to live as long as the process: it holds the HTTP connection pools,
+/// the credentials, the bearer-token cache and the per-host states, shared by every
+/// acquisition, digest resolution and tag listing made through it.
+pub struct RegistryClient {
     secure: Client,
     insecure: Client,
     pub(super) options: AcquireOptions,
@@ -51,7 +54,7 @@ pub(crate) struct RegistryClient {
 
 impl RegistryClient {
     /// Builds HTTP clients and loads credentials (explicit first, then the Docker config).
-    pub(crate) fn new(options: &AcquireOptions) -> Result<Self, AcquireError> {
+    pub fn new(options: &AcquireOptions) -> Result<Self, AcquireError> {
         let build = |insecure: bool| {
             Client::builder()
                 .connect_timeout(options.connect_timeout)
@@ -62,17 +65,13 @@ impl RegistryClient {
                 .map_err(|e| AcquireError::Unsupported(format!("cannot build HTTP client: {e}")))
         };
         let mut docker = None;
-        if options.use_docker_config {
-            let path = options
-                .docker_config_path
-                .clone()
-                .or_else(docker_config::default_path);
-            if let Some(path) = path {
-                match DockerConfig::read(&path) {
-                    Ok(found) => docker = found,
-                    // The message names the file only, never its content.
-                    Err(msg) => tracing::warn!("ignoring {msg}"),
-                }
+        if options.use_docker_config
+            && let Some(path) = &options.docker_config_path
+        {
+            match DockerConfig::read(path) {
+                Ok(found) => docker = found,
+                // The message names the file only, never its content.
+                Err(msg) => tracing::warn!("ignoring {msg}"),
             }
         }
         Ok(Self {
@@ -335,13 +334,27 @@ impl RegistryClient {
         url: &str,
         accept: Option<&str>,
     ) -> Result<Response, AcquireError> {
+        self.request(reqwest::Method::GET, host, repository, url, accept)
+            .await
+    }
+
+    /// An authorized request (`GET` or `HEAD`); on a 401 with a (new) bearer challenge the
+    /// token is refreshed once.
+    pub(super) async fn request(
+        &self,
+        method: reqwest::Method,
+        host: &Host,
+        repository: &str,
+        url: &str,
+        accept: Option<&str>,
+    ) -> Result<Response, AcquireError> {
         let mut challenge = host.challenge.clone();
         for round in 0..2 {
             let auth = self.authorization(host, repository, &challenge).await?;
             let client = self.client(host);
             let resp = self
-                .send(&host.registry, &format!("GET {url}"), || {
-                    let mut req = client.get(url);
+                .send(&host.registry, &format!("{method} {url}"), || {
+                    let mut req = client.request(method.clone(), url);
                     if let Some(a) = accept {
                         req = req.header(ACCEPT, a);
                     }
@@ -491,10 +504,11 @@ impl RegistryClient {
         desc: &Descriptor,
         cache: &BlobCache,
         what: &str,
+        request: &AcquireRequest,
     ) -> Result<PathBuf, AcquireError> {
         let digest = &desc.digest;
         if cache.contains(digest, Some(desc.size)) {
-            self.options.report(ProgressEvent::BlobDone {
+            request.report(ProgressEvent::BlobDone {
                 digest: digest.clone(),
                 cached: true,
             });
@@ -512,7 +526,7 @@ impl RegistryClient {
         let url = format!("{}/v2/{repository}/blobs/{digest}", host.base);
         let mut attempt = 0;
         loop {
-            self.options.report(ProgressEvent::BlobStarted {
+            request.report(ProgressEvent::BlobStarted {
                 digest: digest.clone(),
                 size: desc.size,
             });
@@ -524,9 +538,9 @@ impl RegistryClient {
                     &resp,
                 ));
             }
-            match self.stream_to_cache(resp, desc, cache).await {
+            match self.stream_to_cache(resp, desc, cache, request).await {
                 Ok(path) => {
-                    self.options.report(ProgressEvent::BlobDone {
+                    request.report(ProgressEvent::BlobDone {
                         digest: digest.clone(),
                         cached: false,
                     });
@@ -563,6 +577,7 @@ impl RegistryClient {
         mut resp: Response,
         desc: &Descriptor,
         cache: &BlobCache,
+        request: &AcquireRequest,
     ) -> Result<PathBuf, StreamError> {
         let temp = cache.temp_file()?;
         let io_err = |source: std::io::Error| {
@@ -578,7 +593,7 @@ impl RegistryClient {
                 Ok(Some(chunk)) => {
                     verifier.update(&chunk)?;
                     file.write_all(&chunk).await.map_err(io_err)?;
-                    self.options.report(ProgressEvent::BlobBytes {
+                    request.report(ProgressEvent::BlobBytes {
                         digest: desc.digest.clone(),
                         bytes: chunk.len() as u64,
                     });

@@ -87,16 +87,6 @@ pub(crate) struct DockerConfig {
     cred_helpers: BTreeMap<String, String>,
 }
 
-/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-pub(crate) fn default_path() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir).join("config.json"));
-    }
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| PathBuf::from(h).join(".docker").join("config.json"))
-}
-
 /// Normalizes an `auths` key to a registry host: drops the scheme and path, folds Docker Hub
 /// aliases (`https://index.docker.io/v1/`) into `docker.io`.
 pub(crate) fn normalize_key(key: &str) -> String {
@@ -265,11 +255,9 @@ fn find_helper(name: &str, lookup: &HelperLookup) -> Result<PathBuf, String> {
         return Err(format!("invalid helper name {name:?}"));
     }
     let file = format!("docker-credential-{name}");
-    let search = lookup
-        .path
-        .clone()
-        .or_else(|| std::env::var_os("PATH"))
-        .unwrap_or_default();
+    // The search path comes from the settings (the process `PATH`); the library reads no
+    // environment.
+    let search = lookup.path.clone().unwrap_or_default();
     std::env::split_paths(&search)
         .filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join(&file))

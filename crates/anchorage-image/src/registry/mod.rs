@@ -13,4 +13,4 @@ mod pull;
 mod retry;
 mod token;
 
-pub(crate) use client::RegistryClient;
+pub use client::RegistryClient;

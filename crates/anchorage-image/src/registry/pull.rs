@@ -1,24 +1,45 @@
 //! Pulling an image (manifest, platform selection, config, layers) and listing tags.
 
-use anchorage_types::ImageReference;
+use anchorage_types::{Digest, ImageReference};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use reqwest::header::LINK;
 
 use super::client::RegistryClient;
 use crate::acquired::{AcquiredImage, LayerBlob};
 use crate::cache::BlobCache;
 use crate::error::AcquireError;
-use crate::manifest::{Document, ImageConfigDoc, parse_document, select_platform};
+use crate::manifest::{Document, ImageConfigDoc, MANIFEST_ACCEPT, parse_document, select_platform};
+use crate::acquire::AcquireRequest;
+use crate::source::Source;
+
+/// The registry reference named by a source string (`registry:REF` or a bare reference).
+fn registry_reference(reference: &str, what: &str) -> Result<ImageReference, AcquireError> {
+    match Source::parse(reference)? {
+        Source::Registry(r) => Ok(r),
+        other => Err(AcquireError::Unsupported(format!(
+            "{what} needs a registry reference, not a {} source",
+            other.scheme()
+        ))),
+    }
+}
 
 /// Most pages followed when listing tags.
 const MAX_TAG_PAGES: usize = 1000;
 
 impl RegistryClient {
-    /// Pulls manifest (selecting a platform from an index), config and layers.
+    /// Pulls manifest (selecting a platform from an index), config and layers; layers are
+    /// downloaded in parallel, at most [`crate::AcquireOptions::max_parallel_downloads`] at a
+    /// time, and listed bottom first whatever order they finish in.
     pub(crate) async fn pull(
         &self,
         reference: &ImageReference,
         cache: &BlobCache,
+        request: &AcquireRequest,
     ) -> Result<AcquiredImage, AcquireError> {
+        let wanted = request
+            .platform
+            .clone()
+            .unwrap_or_else(|| self.options.wanted_platform());
         let host = self.host(reference).await?;
         let repository = reference.registry_repository();
         let what = reference.to_string();
@@ -35,7 +56,6 @@ impl RegistryClient {
         let manifest = match parse_document(&body, content_type.as_deref(), &what)? {
             Document::Manifest(m) => m,
             Document::Index(index) => {
-                let wanted = self.options.wanted_platform();
                 let chosen = select_platform(&index, &wanted, &what)?.clone();
                 index_digest = Some(digest.clone());
                 (body, content_type, digest) = self
@@ -68,7 +88,7 @@ impl RegistryClient {
             });
         }
         let config_path = self
-            .fetch_blob(&host, &repository, &manifest.config, cache, &what)
+            .fetch_blob(&host, &repository, &manifest.config, cache, &what, request)
             .await?;
         let config_json = read_config(&config_path, &what)?;
         let config: ImageConfigDoc =
@@ -81,19 +101,31 @@ impl RegistryClient {
             .as_ref()
             .map(|r| r.diff_ids.clone())
             .unwrap_or_default();
-        let mut layers = Vec::with_capacity(manifest.layers.len());
-        for (i, layer) in manifest.layers.iter().enumerate() {
-            let path = self
-                .fetch_blob(&host, &repository, layer, cache, &what)
-                .await?;
-            layers.push(LayerBlob {
+        let parallel = self.options.max_parallel_downloads.max(1);
+        let paths: Vec<std::path::PathBuf> = futures_util::stream::iter(
+            manifest
+                .layers
+                .iter()
+                .map(|layer| self.fetch_blob(&host, &repository, layer, cache, &what, request)),
+        )
+        .buffered(parallel)
+        .try_collect()
+        .await?;
+        let layers = manifest
+            .layers
+            .iter()
+            .zip(paths)
+            .enumerate()
+            .map(|(i, (layer, path))| LayerBlob {
                 digest: Some(layer.digest.clone()),
-                diff_id: (diff_ids.len() == manifest.layers.len()).then(|| diff_ids[i].clone()),
+                diff_id: (diff_ids.len() == manifest.layers.len())
+                    .then(|| diff_ids.get(i).cloned())
+                    .flatten(),
                 size: layer.size,
                 media_type: layer.media_type.clone(),
                 path,
-            });
-        }
+            })
+            .collect();
         Ok(AcquiredImage {
             scheme: "registry".into(),
             input: String::new(),
@@ -103,17 +135,75 @@ impl RegistryClient {
             manifest_json: Some(String::from_utf8_lossy(&body).into_owned()),
             config_digest: Some(manifest.config.digest.clone()),
             config_json: Some(config_json),
-            platform: config.platform(&self.options.wanted_platform()),
+            platform: config.platform(&wanted),
             layers,
             root_dir: None,
         })
     }
 
-    /// Lists tags, following `Link: <...>; rel="next"` pagination.
-    pub(crate) async fn list_tags(
-        &self,
-        reference: &ImageReference,
-    ) -> Result<Vec<String>, AcquireError> {
+    /// The digest a tag (or digest reference) points at, from a manifest `HEAD` request
+    /// (`Docker-Content-Digest`); registries that do not send the header are asked with a
+    /// `GET` and the manifest is hashed. `reference` is a source string or bare reference.
+    /// For a multi-platform image this is the index digest: what a watcher compares.
+    pub async fn resolve_digest(&self, reference: &str) -> Result<Digest, AcquireError> {
+        let reference = registry_reference(reference, "digest resolution")?;
+        if let Some(d) = reference.digest() {
+            return Ok(d.clone());
+        }
+        let host = self.host(&reference).await?;
+        let repository = reference.registry_repository();
+        let what = reference.to_string();
+        let url = format!(
+            "{}/v2/{repository}/manifests/{}",
+            host.base,
+            reference.manifest_reference()
+        );
+        let resp = self
+            .request(
+                reqwest::Method::HEAD,
+                &host,
+                &repository,
+                &url,
+                Some(MANIFEST_ACCEPT),
+            )
+            .await?;
+        if !resp.status().is_success() {
+            return Err(Self::status_error(
+                &host,
+                &format!("manifest {what}"),
+                &resp,
+            ));
+        }
+        let header = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Some(h) = header {
+            return h
+                .parse::<Digest>()
+                .map_err(|e| AcquireError::InvalidManifest {
+                    image: what.clone(),
+                    reason: format!("Docker-Content-Digest {h:?} is not a digest: {e}"),
+                });
+        }
+        let (_, _, digest) = self
+            .fetch_manifest(
+                &host,
+                &repository,
+                &reference.manifest_reference(),
+                None,
+                &what,
+            )
+            .await?;
+        Ok(digest)
+    }
+
+    /// Lists the tags of a repository (`reference` is a source string or bare reference; its
+    /// tag or digest is ignored), following `Link: <...>; rel="next"` pagination.
+    pub async fn list_tags(&self, reference: &str) -> Result<Vec<String>, AcquireError> {
+        let reference = registry_reference(reference, "tag listing")?;
+        let reference = &reference;
         #[derive(serde::Deserialize)]
         struct TagList {
             #[serde(default)]

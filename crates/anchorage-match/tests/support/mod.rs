@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anchorage_catalog::{Analysis, Distro, ImageMetadata, Package, SourceInfo};
 use anchorage_types::{Location, PackageType};
-use anchorage_vulndb::{FeedSource, Store, SyncOptions, sync_source};
+use anchorage_vulndb::{FeedSource, Store, SyncOptions};
 
 pub fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
@@ -313,4 +313,17 @@ pub fn corpus_store_local(dir: &Path) -> Store {
         assert_eq!(report.malformed, 0, "{report:?}");
     }
     store
+}
+
+/// [`anchorage_vulndb::sync_source`] on a runtime made for the test (the library creates none).
+fn sync_source(
+    store: &mut anchorage_vulndb::Store,
+    source: &anchorage_vulndb::FeedSource,
+    options: &anchorage_vulndb::SyncOptions,
+) -> Result<anchorage_vulndb::SyncReport, anchorage_vulndb::VulnDbError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anchorage_vulndb::VulnDbError::BadSource(format!("test runtime: {e}")))?
+        .block_on(anchorage_vulndb::sync_source(store, source, options))
 }

@@ -1,9 +1,10 @@
 //! `anchorage explain VULN-ID SRC`: why a package of an image matched a vulnerability, or why
 //! none did (version outside the range, record for another release, withdrawn, ...).
 
-use std::process::ExitCode;
+use std::sync::Arc;
 
-use super::scan::{SourceArgs, load_analysis, open_store};
+use super::scan::{SourceArgs, load_analysis, warn_if_empty};
+use crate::ExitStatus;
 
 /// Arguments of `anchorage explain`.
 #[derive(Debug, clap::Args)]
@@ -20,21 +21,22 @@ pub(crate) struct Args {
     pub(crate) common: SourceArgs,
 }
 
-pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let analysis = load_analysis(&args.source, &args.common)?;
-    let mut store = open_store(&args.common)?;
-    let snapshot = store.snapshot()?;
-    let e = anchorage_match::explain(&analysis, &snapshot, &args.vuln_id)?;
+pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let (engine, analysis, _) = load_analysis(&args.source, &args.common).await?;
+    let (e, sources) = engine
+        .explain(Arc::new(analysis), args.vuln_id.clone())
+        .await?;
+    warn_if_empty(&engine, sources);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&e)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Ok);
     }
     if e.records.is_empty() {
         println!(
             "{}: no record in the vulnerability store names this id",
             e.vuln_id
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Ok);
     }
     println!(
         "{}: {} record(s): {}",
@@ -65,5 +67,5 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Ok)
 }

@@ -2,17 +2,18 @@
 //!
 //! Sources are `[kind:]URL-or-PATH` (kind `osv` by default; `debian-tracker`, `alpine-secdb`,
 //! `nvd`). Without `--source`, `$ANCHORAGE_FEED_SOURCES` (comma-separated) is used, else the
-//! public OSV exports (`--osv-base` and `--ecosystem` choose another mirror and set).
+//! config file's `[feeds] sources`, else the public OSV exports (`--osv-base` and
+//! `--ecosystem`, or `[feeds] osv_base` and `ecosystems`, choose another mirror and set).
 //! Exit codes: 0 all sources synced, 2 a source failed (the others are still synced, and the
 //! failed one keeps its previous data).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use anchorage_vulndb::{
-    DEFAULT_OSV_ECOSYSTEMS, FeedSource, OSV_EXPORTS_BASE, Store, SyncOptions, sync_source,
-};
-use anyhow::Context as _;
+use anchorage_engine::AnalyzeSettings;
+use anchorage_settings::Settings;
+use anchorage_vulndb::{DEFAULT_OSV_ECOSYSTEMS, FeedSource, OSV_EXPORTS_BASE};
+
+use crate::ExitStatus;
 
 /// Subcommands of `anchorage feeds`.
 #[derive(Debug, clap::Subcommand)]
@@ -47,6 +48,9 @@ pub(crate) struct SyncArgs {
     /// HTTP timeout per request in seconds.
     #[arg(long = "http-timeout", value_name = "SECONDS")]
     pub(crate) http_timeout_secs: Option<u64>,
+    /// Config file to read instead of `./anchorage.toml` and the user file.
+    #[arg(long, value_name = "FILE", env = anchorage_settings::ANCHORAGE_CONFIG)]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// Arguments of `anchorage feeds status`.
@@ -58,43 +62,42 @@ pub(crate) struct StatusArgs {
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Config file to read instead of `./anchorage.toml` and the user file.
+    #[arg(long, value_name = "FILE", env = anchorage_settings::ANCHORAGE_CONFIG)]
+    pub(crate) config: Option<PathBuf>,
 }
 
-pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
-        Command::Sync(args) => sync(args),
-        Command::Status(args) => status(args),
+        Command::Sync(args) => sync(args).await,
+        Command::Status(args) => status(args).await,
     }
 }
 
-/// The store directory chosen by a flag or the environment.
-pub(crate) fn db_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.unwrap_or_else(Store::default_dir)
-}
-
-fn sources(args: &SyncArgs) -> anyhow::Result<Vec<FeedSource>> {
-    let mut list: Vec<String> = args.sources.clone();
-    if list.is_empty()
-        && let Ok(env) = std::env::var("ANCHORAGE_FEED_SOURCES")
-    {
-        list = env
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-    }
+fn sources(args: &SyncArgs, settings: &Settings) -> anyhow::Result<Vec<FeedSource>> {
+    let feeds = settings.feeds();
+    let list: Vec<String> = if args.sources.is_empty() {
+        feeds.sources.clone()
+    } else {
+        args.sources.clone()
+    };
     if !list.is_empty() {
         return list
             .iter()
             .map(|s| s.parse::<FeedSource>().map_err(anyhow::Error::from))
             .collect();
     }
-    let base = args.osv_base.as_deref().unwrap_or(OSV_EXPORTS_BASE);
-    let ecosystems: Vec<&str> = if args.ecosystems.is_empty() {
-        DEFAULT_OSV_ECOSYSTEMS.to_vec()
-    } else {
+    let base = args
+        .osv_base
+        .as_deref()
+        .or(feeds.osv_base.as_deref())
+        .unwrap_or(OSV_EXPORTS_BASE);
+    let ecosystems: Vec<&str> = if !args.ecosystems.is_empty() {
         args.ecosystems.iter().map(String::as_str).collect()
+    } else if !feeds.ecosystems.is_empty() {
+        feeds.ecosystems.iter().map(String::as_str).collect()
+    } else {
+        DEFAULT_OSV_ECOSYSTEMS.to_vec()
     };
     Ok(ecosystems
         .into_iter()
@@ -102,24 +105,29 @@ fn sources(args: &SyncArgs) -> anyhow::Result<Vec<FeedSource>> {
         .collect())
 }
 
-fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
-    let list = sources(&args)?;
-    let dir = db_dir(args.db_dir);
-    let mut store = Store::open_dir(&dir)
-        .with_context(|| format!("opening the vulnerability store in {}", dir.display()))?;
-    let mut options = SyncOptions::default();
+async fn sync(args: SyncArgs) -> anyhow::Result<ExitStatus> {
+    let settings = anchorage_settings::load(args.config.as_deref())?;
+    let list = sources(&args, &settings)?;
+    // Flags win over the `[feeds]` keys.
+    let mut sync = crate::acquire_args::sync_options(&settings);
     if let Some(n) = args.max_record_bytes {
-        options.limits.max_record_bytes = n;
+        sync.limits.max_record_bytes = n;
     }
     if let Some(n) = args.max_document_bytes {
-        options.limits.max_document_bytes = n;
+        sync.limits.max_document_bytes = n;
     }
     if let Some(n) = args.http_timeout_secs {
-        options.limits.http_timeout_secs = n;
+        sync.limits.http_timeout_secs = n;
     }
+    let engine = crate::acquire_args::engine_with(
+        &settings,
+        AnalyzeSettings::default(),
+        args.db_dir.as_deref(),
+        sync,
+    )?;
     let mut failed = 0;
-    for source in &list {
-        match sync_source(&mut store, source, &options) {
+    for (_, result) in engine.sync_feeds(&list).await {
+        match result {
             Ok(r) if r.not_modified => {
                 println!("{}: not modified ({} records)", r.source, r.record_count);
             }
@@ -146,23 +154,29 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {e}");
+                eprintln!(
+                    "error: {}",
+                    crate::exit::error_chain(&anyhow::Error::from(e))
+                );
             }
         }
     }
     Ok(if failed == 0 {
-        ExitCode::SUCCESS
+        ExitStatus::Ok
     } else {
-        ExitCode::from(2)
+        ExitStatus::Error
     })
 }
 
-fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let dir = db_dir(args.db_dir);
-    let store = Store::open_dir(&dir)
-        .with_context(|| format!("opening the vulnerability store in {}", dir.display()))?;
-    let sources = store.sources()?;
-    let groups = store.group_status()?;
+async fn status(args: StatusArgs) -> anyhow::Result<ExitStatus> {
+    let settings = anchorage_settings::load(args.config.as_deref())?;
+    let engine = crate::acquire_args::engine(
+        &settings,
+        AnalyzeSettings::default(),
+        args.db_dir.as_deref(),
+    )?;
+    let status = engine.feed_status().await?;
+    let (dir, sources, groups) = (status.dir, status.sources, status.groups);
     if args.json {
         let sources: Vec<serde_json::Value> = sources
             .iter()
@@ -185,14 +199,14 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
                 &serde_json::json!({"sources": sources, "groups": groups})
             )?
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Ok);
     }
     if sources.is_empty() {
         println!(
             "no feeds synced yet in {} (run `anchorage feeds sync`)",
             dir.display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Ok);
     }
     let fmt_time = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
@@ -222,5 +236,5 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             g.last_error.as_deref().unwrap_or("-")
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Ok)
 }

@@ -1,13 +1,9 @@
 //! `anchorage inspect SRC`: manifest, config, layers and squashed-tree counts.
 
 use std::io::IsTerminal as _;
-use std::process::ExitCode;
 use std::sync::Arc;
 
-use anchorage_image::{
-    AcquireOptions, AcquiredImage, EntryKind, ImageFs, ProgressEvent, acquire_blocking, open_fs,
-};
-use anyhow::Context as _;
+use anchorage_image::{AcquireRequest, AcquiredImage, EntryKind, ImageFs, ProgressEvent};
 use serde::Serialize;
 
 use crate::acquire_args::AcquireArgs;
@@ -66,7 +62,7 @@ struct InspectOut {
 }
 
 /// A byte progress bar on stderr while blobs download (hidden when stderr is not a terminal).
-fn progress_bar(options: &mut AcquireOptions) -> indicatif::ProgressBar {
+fn progress_bar(request: &mut AcquireRequest) -> indicatif::ProgressBar {
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -79,7 +75,7 @@ fn progress_bar(options: &mut AcquireOptions) -> indicatif::ProgressBar {
         indicatif::ProgressBar::hidden()
     };
     let b = bar.clone();
-    options.progress = Some(Arc::new(move |event: &ProgressEvent| match event {
+    request.progress = Some(Arc::new(move |event: &ProgressEvent| match event {
         ProgressEvent::BlobStarted { digest, size } => {
             b.inc_length(*size);
             let hex = digest.encoded();
@@ -165,19 +161,18 @@ fn table(out: &InspectOut) -> String {
     s
 }
 
-pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let settings = args.acquire.resolve(&args.source)?;
-    let mut options = settings.acquire;
-    let bar = progress_bar(&mut options);
-    let image = acquire_blocking(&args.source, &options);
+pub(crate) async fn run(args: Args) -> anyhow::Result<crate::ExitStatus> {
+    let (settings, analysis) = args.acquire.resolve(&args.source)?;
+    let engine = crate::acquire_args::engine(&settings, analysis, None)?;
+    let mut request = AcquireRequest::default();
+    let bar = progress_bar(&mut request);
+    let image = engine.acquire(&args.source, &request).await;
     bar.finish_and_clear();
-    let image = image.with_context(|| format!("acquiring {}", args.source))?;
-    let fs = open_fs(&image, &settings.squash)
-        .with_context(|| format!("reading the file tree of {}", args.source))?;
+    let (image, fs) = engine.open_fs(image?).await?;
     let out = describe(&image, count(fs.as_ref()));
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&out)?),
         Output::Table => print!("{}", table(&out)),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::ExitStatus::Ok)
 }

@@ -5,10 +5,11 @@
 //! (unreadable file, unknown gate).
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anchorage_policy::{RawBundle, ValidationLimits, ValidationProblem};
 use anyhow::Context as _;
+
+use crate::ExitStatus;
 use serde_json::Value;
 
 /// Largest fixture (analysis, findings) a bundle test may load.
@@ -43,7 +44,7 @@ pub(crate) enum Command {
     },
 }
 
-pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Validate { file, json } => validate(&file, json),
         Command::Test { file } => test(&file),
@@ -53,7 +54,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
                 "{}",
                 serde_json::to_string_pretty(&anchorage_policy::default_bundle())?
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Ok)
         }
     }
 }
@@ -91,7 +92,7 @@ fn print_problems(path: &Path, problems: &[ValidationProblem], json: bool) -> an
     Ok(())
 }
 
-fn validate(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+fn validate(path: &Path, json: bool) -> anyhow::Result<ExitStatus> {
     let result = load_bundle(path)?.and_then(|raw| raw.validate(&ValidationLimits::default()));
     match result {
         Ok(bundle) => {
@@ -100,21 +101,21 @@ fn validate(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             } else {
                 println!("{}: bundle '{}' is valid", path.display(), bundle.id());
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Ok)
         }
         Err(problems) => {
             print_problems(path, &problems, json)?;
-            Ok(ExitCode::from(1))
+            Ok(ExitStatus::PolicyStop)
         }
     }
 }
 
-fn test(path: &Path) -> anyhow::Result<ExitCode> {
+fn test(path: &Path) -> anyhow::Result<ExitStatus> {
     let raw = match load_bundle(path)? {
         Ok(raw) => raw,
         Err(problems) => {
             print_problems(path, &problems, false)?;
-            return Ok(ExitCode::from(1));
+            return Ok(ExitStatus::PolicyStop);
         }
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -127,7 +128,7 @@ fn test(path: &Path) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(problems) => {
             print_problems(path, &problems, false)?;
-            return Ok(ExitCode::from(1));
+            return Ok(ExitStatus::PolicyStop);
         }
     };
     if results.is_empty() {
@@ -135,7 +136,7 @@ fn test(path: &Path) -> anyhow::Result<ExitCode> {
             "{}: no test cases (add a \"tests\" list to the bundle)",
             path.display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Ok);
     }
     let failed = results.iter().filter(|r| !r.passed).count();
     for r in &results {
@@ -165,13 +166,13 @@ fn test(path: &Path) -> anyhow::Result<ExitCode> {
     }
     println!("{} passed, {failed} failed", results.len() - failed);
     Ok(if failed == 0 {
-        ExitCode::SUCCESS
+        ExitStatus::Ok
     } else {
-        ExitCode::from(1)
+        ExitStatus::PolicyStop
     })
 }
 
-fn describe(gate: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+fn describe(gate: Option<&str>, json: bool) -> anyhow::Result<ExitStatus> {
     let gates: Vec<Value> = match gate {
         Some(name) => vec![
             anchorage_policy::gate_spec(name).with_context(|| format!("no gate named {name:?}"))?,
@@ -183,7 +184,7 @@ fn describe(gate: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&gates)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Ok);
     }
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     for g in &gates {
@@ -211,5 +212,5 @@ fn describe(gate: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Ok)
 }

@@ -1,12 +1,10 @@
 //! `anchorage sbom SRC -o FORMAT [--file F]`: analyze an image and write its SBOM.
 
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use anchorage_engine::analyze;
+use anchorage_image::AcquireRequest;
 use anchorage_sbom::SbomFormat;
 use anyhow::Context as _;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 
 /// Arguments of `anchorage sbom`.
 #[derive(Debug, clap::Args)]
@@ -30,17 +28,20 @@ fn parse_format(s: &str) -> Result<SbomFormat, String> {
         .map_err(|e: anchorage_sbom::SbomError| e.to_string())
 }
 
-pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut settings = args.acquire.resolve(&args.source)?;
+pub(crate) async fn run(args: Args) -> anyhow::Result<crate::ExitStatus> {
+    let (settings, mut analysis) = args.acquire.resolve(&args.source)?;
     if matches!(
         args.output,
         SbomFormat::CycloneDxJson | SbomFormat::SpdxJson
     ) {
         // These encoders only look at the files packages declare, own or were found at; the
         // output is the same, and memory no longer grows with unrelated files (issue 15).
-        settings.catalog.file_records = anchorage_catalog::FileRecordScope::Related;
+        analysis.catalog.file_records = anchorage_catalog::FileRecordScope::Related;
     }
-    let analysis = analyze(&args.source, &settings)?;
+    let engine = crate::acquire_args::engine(&settings, analysis, None)?;
+    let analysis = engine
+        .analyze(&args.source, &AcquireRequest::default())
+        .await?;
     for w in &analysis.warnings {
         tracing::warn!(stage = %w.stage, path = w.path.as_deref().unwrap_or(""), "{}", w.message);
     }
@@ -66,5 +67,5 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             out.flush().context("writing the sbom to stdout")?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::ExitStatus::Ok)
 }

@@ -1,20 +1,29 @@
 //! `anchorage scan SRC`: analyze an image (or read a stored native analysis), match it against
 //! the vulnerability store, print findings, optionally evaluate a policy bundle.
 //!
-//! Exit codes: 0 no finding at/above `--fail-on` (and policy GO/WARN), 1 a finding at/above
-//! `--fail-on`, policy STOP, or `--fail-on` given while vulnerability data was unavailable for
-//! part of the image (an unsupported image cannot pass as clean), 2 error.
+//! Exit codes ([`ExitStatus`]): 0 no finding at/above `--fail-on` (and policy GO/WARN), 1 a
+//! finding at/above `--fail-on`, policy STOP, or `--fail-on` given while vulnerability data was
+//! unavailable for part of the image (an unsupported image cannot pass as clean), 2 error.
+//!
+//! `--only-fixed` filters what is printed (and what `--fail-on` reads); the policy bundle
+//! always evaluates every finding. With `--policy`, the `json`, `anchore-json` and `sarif`
+//! outputs carry the evaluation (final action, reason, every fired row) in an added
+//! `policy_evaluation` member.
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anchorage_catalog::Analysis;
-use anchorage_engine::analyze;
-use anchorage_match::{FixState, MatchReport, OutputFormat, match_analysis, render};
+use anchorage_engine::{Engine, EvaluateRequest};
+use anchorage_image::AcquireRequest;
+use anchorage_match::{FixState, MatchReport, OutputFormat, render};
+use anchorage_policy::Evaluation;
 use anchorage_types::Severity;
-use anchorage_vulndb::Store;
 use anyhow::Context as _;
+use serde_json::{Value, json};
+
+use crate::ExitStatus;
 
 /// How to get the analysis; shared by `scan` and `explain`.
 #[derive(Debug, clap::Args)]
@@ -35,8 +44,14 @@ pub(crate) struct SourceArgs {
 /// Largest native analysis file read with `--from-analysis`.
 const MAX_ANALYSIS_BYTES: u64 = 1 << 30;
 
-/// Analyze `source` (or read it as an analysis document).
-pub(crate) fn load_analysis(source: &str, args: &SourceArgs) -> anyhow::Result<Analysis> {
+/// The engine for `source`, and the analysis of `source` (or `source` read as an analysis
+/// document).
+pub(crate) async fn load_analysis(
+    source: &str,
+    args: &SourceArgs,
+) -> anyhow::Result<(Engine, Analysis, anchorage_settings::Settings)> {
+    let (settings, analyze) = args.acquire.resolve(source)?;
+    let engine = crate::acquire_args::engine(&settings, analyze, args.db_dir.as_deref())?;
     if args.from_analysis {
         let meta = std::fs::metadata(source).with_context(|| format!("cannot read {source}"))?;
         anyhow::ensure!(
@@ -45,29 +60,25 @@ pub(crate) fn load_analysis(source: &str, args: &SourceArgs) -> anyhow::Result<A
             meta.len()
         );
         let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
-        return serde_json::from_slice(&bytes)
-            .with_context(|| format!("{source} is not a native analysis document"));
+        let analysis = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{source} is not a native analysis document"))?;
+        return Ok((engine, analysis, settings));
     }
-    let settings = args.acquire.resolve(source)?;
-    let analysis = analyze(source, &settings)?;
+    let analysis = engine.analyze(source, &AcquireRequest::default()).await?;
     for w in &analysis.warnings {
         tracing::warn!(stage = %w.stage, path = w.path.as_deref().unwrap_or(""), "{}", w.message);
     }
-    Ok(analysis)
+    Ok((engine, analysis, settings))
 }
 
-/// Open the vulnerability store, warning when nothing was ever synced.
-pub(crate) fn open_store(args: &SourceArgs) -> anyhow::Result<Store> {
-    let dir = super::feeds::db_dir(args.db_dir.clone());
-    let store = Store::open_dir(&dir)
-        .with_context(|| format!("opening the vulnerability store in {}", dir.display()))?;
-    if store.sources()?.is_empty() {
+/// Warns when nothing was ever synced into the store.
+pub(crate) fn warn_if_empty(engine: &Engine, sources_synced: usize) {
+    if sources_synced == 0 {
         tracing::warn!(
             "no vulnerability feeds synced in {} (run `anchorage feeds sync`)",
-            dir.display()
+            engine.vulndb_dir().display()
         );
     }
-    Ok(store)
 }
 
 /// Arguments of `anchorage scan`.
@@ -76,14 +87,15 @@ pub(crate) struct Args {
     /// Image source: `registry:REF`, `docker-archive:PATH`, `oci-archive:PATH`, `oci-dir:PATH`,
     /// `dir:PATH`, or a bare reference (or an analysis file with `--from-analysis`).
     pub(crate) source: String,
-    /// Output: `table`, `json`, `sarif`, `cyclonedx-json`, `anchore-json`.
-    #[arg(short = 'o', long = "output", default_value = "table", value_parser = parse_output)]
-    pub(crate) output: OutputFormat,
+    /// Output: `table`, `json`, `sarif`, `cyclonedx-json`, `anchore-json` (default `table`,
+    /// or `[scan] output`).
+    #[arg(short = 'o', long = "output", value_parser = parse_output)]
+    pub(crate) output: Option<OutputFormat>,
     /// Exit 1 when a finding has this severity or higher (unknown, negligible, low, medium,
     /// high, critical).
     #[arg(long = "fail-on", value_name = "SEVERITY")]
     pub(crate) fail_on: Option<Severity>,
-    /// Report only findings that have a fix.
+    /// Print only findings that have a fix (the policy still sees every finding).
     #[arg(long = "only-fixed")]
     pub(crate) only_fixed: bool,
     /// Evaluate this policy bundle (JSON) too; STOP exits 1.
@@ -101,24 +113,32 @@ fn parse_output(s: &str) -> Result<OutputFormat, String> {
     s.parse()
 }
 
-/// Apply `--only-fixed`.
+/// Apply `--only-fixed` to a report that is only printed.
 pub(crate) fn only_fixed(report: &mut MatchReport) {
     report
         .findings
         .retain(|f| matches!(&f.fix, FixState::Fixed(v) if !v.is_empty()));
 }
 
-pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let analysis = load_analysis(&args.source, &args.common)?;
-    let mut store = open_store(&args.common)?;
-    let feeds = store.group_status()?;
-    let snapshot = store.snapshot()?;
-    let mut report = match_analysis(&analysis, &snapshot)?;
-    drop(snapshot);
-    if args.only_fixed {
-        only_fixed(&mut report);
+pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let (engine, analysis, settings) = load_analysis(&args.source, &args.common).await?;
+    let fail_on = args.fail_on.or(settings.scan.fail_on);
+    let only = args.only_fixed || settings.scan.only_fixed.unwrap_or(false);
+    let output = match (args.output, &settings.scan.output) {
+        (Some(o), _) => o,
+        (None, Some(o)) => o.parse().map_err(anyhow::Error::msg)?,
+        (None, None) => OutputFormat::Table,
+    };
+    let policy = args.policy.clone().or_else(|| settings.scan.policy.clone());
+    let analysis = Arc::new(analysis);
+    let vulns = engine.vulnerabilities(analysis.clone()).await?;
+    warn_if_empty(&engine, vulns.sources_synced);
+    let report = Arc::new(vulns.report);
+    let mut shown = (*report).clone();
+    if only {
+        only_fixed(&mut shown);
     }
-    for w in &report.warnings {
+    for w in &shown.warnings {
         tracing::warn!("{w}");
     }
     let digest = analysis
@@ -126,7 +146,26 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .manifest_digest
         .as_ref()
         .map(|d| d.to_string());
-    let text = render(&report, args.output, &args.source, digest.as_deref())?;
+    // The bundle reads the full report: `--only-fixed` never hides a finding from policy.
+    let evaluation = match &policy {
+        Some(path) => Some(
+            evaluate_policy(
+                &engine,
+                path,
+                args.tag.clone(),
+                analysis.clone(),
+                report.clone(),
+                vulns.feeds.clone(),
+                digest.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let mut text = render(&shown, output, &args.source, digest.as_deref())?;
+    if let Some(eval) = &evaluation {
+        text = with_evaluation(text, output, eval)?;
+    }
     {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -138,46 +177,35 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         out.flush().context("writing the report to stdout")?;
     }
-    let mut failed = args
-        .fail_on
-        .is_some_and(|threshold| report.findings.iter().any(|f| f.severity >= threshold));
-    if let anchorage_match::Coverage::Unavailable { groups } = &report.coverage {
+    let mut failed =
+        fail_on.is_some_and(|threshold| shown.findings.iter().any(|f| f.severity >= threshold));
+    if let anchorage_match::Coverage::Unavailable { groups } = &shown.coverage {
         eprintln!(
             "warning: vulnerability data unavailable for {}: the result is not clean",
             groups.join(", ")
         );
-        failed |= args.fail_on.is_some();
+        failed |= fail_on.is_some();
     }
-    if let Some(path) = &args.policy {
-        let stop = evaluate_policy(
-            path,
-            args.tag.as_deref(),
-            &analysis,
-            &report,
-            &feeds,
-            digest,
-        )?;
-        failed |= stop;
+    if let Some(eval) = &evaluation {
+        print_evaluation(eval);
+        failed |= eval.final_action == anchorage_policy::Action::Stop;
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitStatus::fail_if(failed))
 }
 
 /// Largest bundle file read.
 const MAX_BUNDLE_BYTES: u64 = 64 << 20;
 
-/// Evaluate a bundle; prints the decision and rows to stderr; returns true on STOP.
-fn evaluate_policy(
-    path: &PathBuf,
-    tag: Option<&str>,
-    analysis: &Analysis,
-    report: &MatchReport,
-    feeds: &[anchorage_types::FeedGroupStatus],
+/// Reads, validates and evaluates a bundle.
+async fn evaluate_policy(
+    engine: &Engine,
+    path: &Path,
+    tag: Option<String>,
+    analysis: Arc<Analysis>,
+    report: Arc<MatchReport>,
+    feeds: Vec<anchorage_types::FeedGroupStatus>,
     digest: Option<String>,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Evaluation> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     anyhow::ensure!(
@@ -188,7 +216,7 @@ fn evaluate_policy(
     );
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: serde_json::Value =
+    let value: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     let bundle = anchorage_policy::validate(&value).map_err(|problems| {
         let lines: Vec<String> = problems
@@ -201,22 +229,23 @@ fn evaluate_policy(
             lines.join("; ")
         )
     })?;
-    let tag = tag
-        .map(str::to_string)
-        .or_else(|| analysis.source.reference.clone())
-        .unwrap_or_default();
-    let mut input = anchorage_policy::EvaluationInput::new(
-        analysis,
-        &report.findings,
-        &report.coverage,
-        feeds,
-        &tag,
-        chrono::Utc::now(),
-    );
-    if let Some(d) = digest {
-        input.image_digest = d;
-    }
-    let eval = anchorage_policy::evaluate(&bundle, &input);
+    Ok(engine
+        .evaluate(
+            Arc::new(bundle),
+            EvaluateRequest {
+                analysis,
+                report,
+                feeds,
+                tag,
+                image_digest: digest,
+                now: chrono::Utc::now(),
+            },
+        )
+        .await?)
+}
+
+/// The decision and its rows, on stderr.
+fn print_evaluation(eval: &Evaluation) {
     eprintln!(
         "policy {}: final action {} ({} rows)",
         eval.bundle_id,
@@ -237,5 +266,54 @@ fn evaluate_policy(
             row.check_output
         );
     }
-    Ok(eval.final_action == anchorage_policy::Action::Stop)
+}
+
+/// The evaluation as the machine-readable outputs carry it.
+fn evaluation_value(eval: &Evaluation) -> Value {
+    json!({
+        "bundle_id": eval.bundle_id,
+        "tag": eval.tag,
+        "image_digest": eval.image_digest,
+        "final_action": eval.final_action,
+        "final_action_reason": eval.final_action_reason,
+        "policy_final_action": eval.policy_final_action,
+        "status": eval.status(),
+        "matched_mapping": eval.matched_mapping,
+        "rows": eval.rows,
+        "stale_whitelist_items": eval.stale_whitelist_items,
+        "evaluation_problems": eval.evaluation_problems,
+        "evaluated_at": eval.evaluated_at,
+    })
+}
+
+/// Adds the evaluation to a rendered `json`, `anchore-json` or `sarif` document (a
+/// `policy_evaluation` member; SARIF: in the run's `properties`). Other outputs are returned
+/// unchanged (the table's verdict is on stderr; CycloneDX has no place for it).
+fn with_evaluation(
+    text: String,
+    format: OutputFormat,
+    eval: &Evaluation,
+) -> anyhow::Result<String> {
+    let member = |mut doc: Value, at: &[&str]| -> anyhow::Result<String> {
+        let mut target = &mut doc;
+        for key in at {
+            target = match target {
+                Value::Object(map) => map.entry(key.to_string()).or_insert_with(|| json!({})),
+                Value::Array(list) => list
+                    .first_mut()
+                    .context("the report has no run to attach the evaluation to")?,
+                _ => anyhow::bail!("the report has no member {key}"),
+            };
+        }
+        let Value::Object(map) = target else {
+            anyhow::bail!("cannot attach the evaluation to the report");
+        };
+        map.insert("policy_evaluation".into(), evaluation_value(eval));
+        Ok(serde_json::to_string_pretty(&doc)?)
+    };
+    match format {
+        OutputFormat::Json | OutputFormat::AnchoreJson => member(serde_json::from_str(&text)?, &[]),
+        OutputFormat::Sarif => member(serde_json::from_str(&text)?, &["runs", "0", "properties"]),
+        _ => Ok(text),
+    }
 }
