@@ -15,6 +15,7 @@ mod cache;
 mod fs;
 mod memfs;
 mod oci_layout;
+mod outer_tar;
 mod registry;
 mod source;
 // layers, limits and the squashed tree

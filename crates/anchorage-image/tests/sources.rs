@@ -219,3 +219,46 @@ fn missing_archive_names_the_path() {
         acquire_blocking("docker-archive:/nonexistent/x.tar", &options(cache.path())).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/x.tar"), "{err}");
 }
+
+/// An outer archive whose first header is an extension header (`kind`) declaring `size` bytes,
+/// with those bytes present (a sparse file of zeros) and nothing after them.
+fn archive_with_extension_header(path: &Path, kind: tar::EntryType, size: u64) {
+    use std::io::Write as _;
+    let mut h = tar::Header::new_gnu();
+    h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut f = std::fs::File::create(path).unwrap();
+    f.write_all(h.as_bytes()).unwrap();
+    f.set_len(512 + size.next_multiple_of(512) + 1024).unwrap();
+}
+
+#[test]
+fn hostile_outer_archive_extension_headers_are_size_checked_before_reading() {
+    // Before, tar::Archive read a 64 MiB GNU long name (or PAX header) whole into memory and
+    // went on; now the layer reader's limits refuse it from its header.
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (scheme, kind, what) in [
+        ("docker-archive", tar::EntryType::GNULongName, "path length"),
+        ("docker-archive", tar::EntryType::GNULongLink, "path length"),
+        ("docker-archive", tar::EntryType::XHeader, "pax header size"),
+        ("oci-archive", tar::EntryType::GNULongName, "path length"),
+        ("oci-archive", tar::EntryType::XHeader, "pax header size"),
+    ] {
+        let path = dir.path().join(format!("{scheme}-{kind:?}.tar"));
+        archive_with_extension_header(&path, kind, 64 << 20);
+        let err = acquire_blocking(
+            &format!("{scheme}:{}", path.display()),
+            &options(cache.path()),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("{what} limit")) && msg.contains(scheme),
+            "{scheme} {kind:?}: {msg}"
+        );
+    }
+}
