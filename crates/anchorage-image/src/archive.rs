@@ -157,18 +157,7 @@ pub(crate) fn read_docker_archive(
         .map_err(|_| bad(format!("config {config_name} is not UTF-8")))?;
     let config: ImageConfigDoc = serde_json::from_str(&config_json)
         .map_err(|e| bad(format!("invalid config {config_name}: {e}")))?;
-    let diff_ids = config
-        .rootfs
-        .as_ref()
-        .map(|r| r.diff_ids.clone())
-        .unwrap_or_default();
-    if !diff_ids.is_empty() && diff_ids.len() != entry.layers.len() {
-        return Err(bad(format!(
-            "manifest.json lists {} layers but the config has {} diff_ids",
-            entry.layers.len(),
-            diff_ids.len()
-        )));
-    }
+    let diff_ids = config.diff_ids_for(entry.layers.len()).map_err(&bad)?;
 
     // Pass 2: stream the layer members into the cache.
     let wanted: Vec<String> = entry.layers.iter().map(|l| resolve(l)).collect();

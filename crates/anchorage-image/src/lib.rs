@@ -30,8 +30,9 @@ pub use acquired::{AcquiredImage, LayerBlob};
 pub use cache::{BlobCache, CacheError};
 pub use error::AcquireError;
 pub use options::{
-    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE, ProgressCallback,
-    ProgressEvent, RegistryCredential, default_cache_dir,
+    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE,
+    DEFAULT_MAX_TOKEN_RESPONSE_SIZE, ProgressCallback, ProgressEvent, RegistryCredential,
+    default_cache_dir,
 };
 pub use source::{LayoutSelector, Source, SourceError};
 

@@ -209,15 +209,13 @@ impl Layout<'_> {
         let config: ImageConfigDoc = serde_json::from_str(&config_json)
             .map_err(|e| self.err(format!("invalid config {}: {e}", manifest.config.digest)))?;
         let diff_ids = config
-            .rootfs
-            .as_ref()
-            .map(|r| r.diff_ids.clone())
-            .unwrap_or_default();
+            .diff_ids_for(manifest.layers.len())
+            .map_err(|reason| self.err(reason))?;
         let mut layers = Vec::with_capacity(manifest.layers.len());
         for (i, l) in manifest.layers.iter().enumerate() {
             layers.push(LayerBlob {
                 digest: Some(l.digest.clone()),
-                diff_id: (diff_ids.len() == manifest.layers.len()).then(|| diff_ids[i].clone()),
+                diff_id: diff_ids.get(i).cloned(),
                 size: l.size,
                 media_type: l.media_type.clone(),
                 path: self.layer(l)?,

@@ -12,6 +12,8 @@ use secrecy::SecretString;
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 8 << 30;
 /// Default limit on a manifest, index or config document, 4 MiB.
 pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 << 20;
+/// Default limit on a token endpoint's response, 1 MiB (registry tokens are a few KiB).
+pub const DEFAULT_MAX_TOKEN_RESPONSE_SIZE: u64 = 1 << 20;
 
 /// Credentials for one registry. The password (or token) is held in a [`SecretString`].
 #[derive(Clone)]
@@ -98,6 +100,8 @@ pub struct AcquireOptions {
     pub max_blob_size: u64,
     /// Largest accepted manifest, index or config.
     pub max_manifest_size: u64,
+    /// Largest accepted token endpoint response.
+    pub max_token_response_size: u64,
     /// Progress receiver.
     pub progress: Option<ProgressCallback>,
 }
@@ -136,6 +140,7 @@ impl Default for AcquireOptions {
             read_timeout: Duration::from_secs(60),
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
+            max_token_response_size: DEFAULT_MAX_TOKEN_RESPONSE_SIZE,
             progress: None,
         }
     }

@@ -77,10 +77,11 @@ impl RegistryClient {
                 reason: format!("invalid image config {}: {e}", manifest.config.digest),
             })?;
         let diff_ids = config
-            .rootfs
-            .as_ref()
-            .map(|r| r.diff_ids.clone())
-            .unwrap_or_default();
+            .diff_ids_for(manifest.layers.len())
+            .map_err(|reason| AcquireError::InvalidManifest {
+                image: what.clone(),
+                reason,
+            })?;
         let mut layers = Vec::with_capacity(manifest.layers.len());
         for (i, layer) in manifest.layers.iter().enumerate() {
             let path = self
@@ -88,7 +89,7 @@ impl RegistryClient {
                 .await?;
             layers.push(LayerBlob {
                 digest: Some(layer.digest.clone()),
-                diff_id: (diff_ids.len() == manifest.layers.len()).then(|| diff_ids[i].clone()),
+                diff_id: diff_ids.get(i).cloned(),
                 size: layer.size,
                 media_type: layer.media_type.clone(),
                 path,
