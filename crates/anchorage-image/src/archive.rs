@@ -24,6 +24,8 @@ use crate::manifest::{
     DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_LAYER_TAR, DOCKER_MANIFEST, ImageConfigDoc,
 };
 use crate::options::AcquireOptions;
+use crate::outer_tar::{FileSource, MemberReader, describe, for_each_entry, outer_limits};
+use crate::squash::tar_stream::TarSource as _;
 
 /// Most small JSON members kept from pass one.
 const MAX_JSON_MEMBERS: usize = 256;
@@ -63,13 +65,11 @@ fn archive_err(path: &Path, reason: impl Into<String>) -> AcquireError {
     }
 }
 
-fn open(path: &Path) -> Result<tar::Archive<File>, AcquireError> {
-    File::open(path)
-        .map(tar::Archive::new)
-        .map_err(|source| AcquireError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+fn open(path: &Path) -> Result<FileSource, AcquireError> {
+    FileSource::open(path).map_err(|source| AcquireError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Reads a docker-archive into the blob cache (the first image of `manifest.json`).
@@ -83,42 +83,46 @@ pub(crate) fn read_docker_archive(
     let mut json: HashMap<String, Vec<u8>> = HashMap::new();
     let mut links: HashMap<String, String> = HashMap::new();
     let mut json_bytes = 0u64;
-    let mut archive = open(path)?;
-    let entries = archive
-        .entries()
-        .map_err(|e| bad(format!("not a tar archive: {e}")))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| bad(format!("corrupt tar: {e}")))?;
-        let name = clean_member(&String::from_utf8_lossy(&entry.path_bytes()));
-        let kind = entry.header().entry_type();
-        if kind.is_symlink() || kind.is_hard_link() {
-            if let Some(target) = entry.link_name_bytes().map(|t| t.into_owned()) {
-                let target = String::from_utf8_lossy(&target).into_owned();
-                let parent = name.rsplit_once('/').map_or("", |(p, _)| p);
-                let resolved = if kind.is_symlink() && !target.starts_with('/') {
-                    clean_member(&format!("{parent}/{target}"))
-                } else {
-                    clean_member(&target)
-                };
-                links.insert(name, resolved);
+    let limits = outer_limits();
+    let mut source = open(path)?;
+    for_each_entry(
+        &mut source,
+        &limits,
+        |entry, stream| {
+            let name = clean_member(&String::from_utf8_lossy(&entry.path));
+            let kind = entry.entry_type;
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Some(target) = entry.link {
+                    let target = String::from_utf8_lossy(&target).into_owned();
+                    let parent = name.rsplit_once('/').map_or("", |(p, _)| p);
+                    let resolved = if kind.is_symlink() && !target.starts_with('/') {
+                        clean_member(&format!("{parent}/{target}"))
+                    } else {
+                        clean_member(&target)
+                    };
+                    links.insert(name, resolved);
+                }
+                return Ok(());
             }
-            continue;
-        }
-        let size = entry.header().size().unwrap_or(u64::MAX);
-        if kind.is_file()
-            && (name.ends_with(".json") || name.starts_with("blobs/"))
-            && size <= options.max_manifest_size
-            && json.len() < MAX_JSON_MEMBERS
-            && json_bytes + size <= MAX_JSON_BYTES
-        {
-            json_bytes += size;
-            let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-            entry
-                .read_to_end(&mut buf)
-                .map_err(|e| bad(format!("reading {name}: {e}")))?;
-            json.insert(name, buf);
-        }
-    }
+            let size = entry.size;
+            if kind.is_file()
+                && !entry.sparse
+                && (name.ends_with(".json") || name.starts_with("blobs/"))
+                && size <= options.max_manifest_size
+                && json.len() < MAX_JSON_MEMBERS
+                && json_bytes + size <= MAX_JSON_BYTES
+            {
+                json_bytes += size;
+                let len = usize::try_from(size).map_err(|_| bad(format!("{name}: too large")))?;
+                let buf = stream
+                    .read_vec(len)
+                    .map_err(|f| bad(format!("reading {name}: {}", describe(f))))?;
+                json.insert(name, buf);
+            }
+            Ok(())
+        },
+        |reason| bad(format!("reading the archive: {reason}")),
+    )?;
     let resolve = |name: &str| -> String {
         let mut cur = clean_member(name);
         for _ in 0..8 {
@@ -153,47 +157,39 @@ pub(crate) fn read_docker_archive(
         .map_err(|_| bad(format!("config {config_name} is not UTF-8")))?;
     let config: ImageConfigDoc = serde_json::from_str(&config_json)
         .map_err(|e| bad(format!("invalid config {config_name}: {e}")))?;
-    let diff_ids = config
-        .rootfs
-        .as_ref()
-        .map(|r| r.diff_ids.clone())
-        .unwrap_or_default();
-    if !diff_ids.is_empty() && diff_ids.len() != entry.layers.len() {
-        return Err(bad(format!(
-            "manifest.json lists {} layers but the config has {} diff_ids",
-            entry.layers.len(),
-            diff_ids.len()
-        )));
-    }
+    let diff_ids = config.diff_ids_for(entry.layers.len()).map_err(&bad)?;
 
     // Pass 2: stream the layer members into the cache.
     let wanted: Vec<String> = entry.layers.iter().map(|l| resolve(l)).collect();
     let mut stored: HashMap<String, (Digest, PathBuf, u64)> = HashMap::new();
-    let mut archive = open(path)?;
-    let entries = archive
-        .entries()
-        .map_err(|e| bad(format!("not a tar archive: {e}")))?;
-    for member in entries {
-        let member = member.map_err(|e| bad(format!("corrupt tar: {e}")))?;
-        let name = clean_member(&String::from_utf8_lossy(&member.path_bytes()));
-        if !member.header().entry_type().is_file()
-            || !wanted.contains(&name)
-            || stored.contains_key(&name)
-        {
-            continue;
-        }
-        let found = cache
-            .ingest_unverified(
-                member,
-                options.max_blob_size,
-                &format!("{}:{name}", path.display()),
-            )
-            .map_err(|source| AcquireError::Blob {
-                image: path.display().to_string(),
-                source,
-            })?;
-        stored.insert(name, found);
-    }
+    let mut source = open(path)?;
+    for_each_entry(
+        &mut source,
+        &limits,
+        |member, stream| {
+            let name = clean_member(&String::from_utf8_lossy(&member.path));
+            if !member.entry_type.is_file()
+                || member.sparse
+                || !wanted.contains(&name)
+                || stored.contains_key(&name)
+            {
+                return Ok(());
+            }
+            let found = cache
+                .ingest_unverified(
+                    MemberReader::new(stream, member.size),
+                    options.max_blob_size,
+                    &format!("{}:{name}", path.display()),
+                )
+                .map_err(|source| AcquireError::Blob {
+                    image: path.display().to_string(),
+                    source,
+                })?;
+            stored.insert(name, found);
+            Ok(())
+        },
+        |reason| bad(format!("reading the archive: {reason}")),
+    )?;
     let mut layers = Vec::with_capacity(wanted.len());
     for (i, name) in wanted.iter().enumerate() {
         let (digest, blob, size) = stored

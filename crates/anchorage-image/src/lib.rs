@@ -15,6 +15,7 @@ mod cache;
 mod fs;
 mod memfs;
 mod oci_layout;
+mod outer_tar;
 mod registry;
 mod source;
 // layers, limits and the squashed tree
@@ -30,8 +31,9 @@ pub use acquired::{AcquiredImage, LayerBlob};
 pub use cache::{BlobCache, CacheError};
 pub use error::AcquireError;
 pub use options::{
-    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE, DEFAULT_PARALLEL_DOWNLOADS,
-    ProgressCallback, ProgressEvent, RegistryCredential, fallback_cache_dir,
+    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE,
+    DEFAULT_MAX_TOKEN_RESPONSE_SIZE, DEFAULT_PARALLEL_DOWNLOADS, ProgressCallback, ProgressEvent,
+    RegistryCredential, fallback_cache_dir,
 };
 pub use registry::RegistryClient;
 pub use source::{LayoutSelector, Source, SourceError};

@@ -118,6 +118,25 @@ impl ImageConfigDoc {
     }
 }
 
+impl ImageConfigDoc {
+    /// The config's `rootfs.diff_ids`, which must be one per manifest layer: a count mismatch
+    /// is an error on every source (the diff_id check of each layer depends on it).
+    pub(crate) fn diff_ids_for(&self, layers: usize) -> Result<Vec<Digest>, String> {
+        let diff_ids = self
+            .rootfs
+            .as_ref()
+            .map(|r| r.diff_ids.clone())
+            .unwrap_or_default();
+        if diff_ids.len() != layers {
+            return Err(format!(
+                "the manifest lists {layers} layers but the config has {} diff_ids",
+                diff_ids.len()
+            ));
+        }
+        Ok(diff_ids)
+    }
+}
+
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }

@@ -20,7 +20,9 @@ use crate::manifest::{
     Descriptor, Document, ImageConfigDoc, ImageIndex, parse_document, select_platform,
 };
 use crate::options::AcquireOptions;
+use crate::outer_tar::{FileSource, MemberReader, describe, for_each_entry, outer_limits};
 use crate::source::LayoutSelector;
+use crate::squash::tar_stream::TarSource as _;
 
 /// The annotation naming a manifest in a layout's `index.json`.
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -207,15 +209,13 @@ impl Layout<'_> {
         let config: ImageConfigDoc = serde_json::from_str(&config_json)
             .map_err(|e| self.err(format!("invalid config {}: {e}", manifest.config.digest)))?;
         let diff_ids = config
-            .rootfs
-            .as_ref()
-            .map(|r| r.diff_ids.clone())
-            .unwrap_or_default();
+            .diff_ids_for(manifest.layers.len())
+            .map_err(|reason| self.err(reason))?;
         let mut layers = Vec::with_capacity(manifest.layers.len());
         for (i, l) in manifest.layers.iter().enumerate() {
             layers.push(LayerBlob {
                 digest: Some(l.digest.clone()),
-                diff_id: (diff_ids.len() == manifest.layers.len()).then(|| diff_ids[i].clone()),
+                diff_id: diff_ids.get(i).cloned(),
                 size: l.size,
                 media_type: l.media_type.clone(),
                 path: self.layer(l)?,
@@ -284,49 +284,52 @@ pub(crate) fn read_oci_archive(
         path: path.to_path_buf(),
         reason,
     };
-    let file = File::open(path).map_err(|source| AcquireError::Io {
+    let mut source = FileSource::open(path).map_err(|source| AcquireError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut archive = tar::Archive::new(file);
     let mut index = None;
-    let entries = archive
-        .entries()
-        .map_err(|e| bad(format!("not a tar archive: {e}")))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| bad(format!("corrupt tar: {e}")))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = clean_member(&String::from_utf8_lossy(&entry.path_bytes()));
-        let size = entry
-            .header()
-            .size()
-            .map_err(|e| bad(format!("{name}: {e}")))?;
-        if name == "index.json" {
-            if size > options.max_manifest_size {
-                return Err(bad("index.json is larger than the limit".into()));
+    for_each_entry(
+        &mut source,
+        &outer_limits(),
+        |entry, stream| {
+            if !entry.entry_type.is_file() || entry.sparse {
+                return Ok(());
             }
-            let mut buf = Vec::new();
-            entry
-                .read_to_end(&mut buf)
-                .map_err(|e| bad(format!("index.json: {e}")))?;
-            index = Some(buf);
-        } else if let Some(rest) = name.strip_prefix("blobs/") {
-            let Some((alg, hex)) = rest.split_once('/') else {
-                continue;
-            };
-            let digest: Digest = format!("{alg}:{hex}")
-                .parse()
-                .map_err(|e| bad(format!("member {name}: {e}")))?;
-            cache
-                .ingest(entry, &digest, Some(size), options.max_blob_size)
-                .map_err(|source| AcquireError::Blob {
-                    image: path.display().to_string(),
-                    source,
-                })?;
-        }
-    }
+            let name = clean_member(&String::from_utf8_lossy(&entry.path));
+            let size = entry.size;
+            if name == "index.json" {
+                if size > options.max_manifest_size {
+                    return Err(bad("index.json is larger than the limit".into()));
+                }
+                let len = usize::try_from(size).map_err(|_| bad("index.json: too large".into()))?;
+                let buf = stream
+                    .read_vec(len)
+                    .map_err(|f| bad(format!("index.json: {}", describe(f))))?;
+                index = Some(buf);
+            } else if let Some(rest) = name.strip_prefix("blobs/") {
+                let Some((alg, hex)) = rest.split_once('/') else {
+                    return Ok(());
+                };
+                let digest: Digest = format!("{alg}:{hex}")
+                    .parse()
+                    .map_err(|e| bad(format!("member {name}: {e}")))?;
+                cache
+                    .ingest(
+                        MemberReader::new(stream, size),
+                        &digest,
+                        Some(size),
+                        options.max_blob_size,
+                    )
+                    .map_err(|source| AcquireError::Blob {
+                        image: path.display().to_string(),
+                        source,
+                    })?;
+            }
+            Ok(())
+        },
+        |reason| bad(format!("reading the archive: {reason}")),
+    )?;
     let index = read_index("oci-archive", path, index)?;
     let layout = Layout {
         kind: "oci-archive",

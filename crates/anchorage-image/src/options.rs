@@ -14,6 +14,8 @@ pub const DEFAULT_MAX_BLOB_SIZE: u64 = 8 << 30;
 pub const DEFAULT_PARALLEL_DOWNLOADS: usize = 3;
 /// Default limit on a manifest, index or config document, 4 MiB.
 pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 << 20;
+/// Default limit on a token endpoint's response, 1 MiB (registry tokens are a few KiB).
+pub const DEFAULT_MAX_TOKEN_RESPONSE_SIZE: u64 = 1 << 20;
 
 /// Credentials for one registry. The password (or token) is held in a [`SecretString`].
 #[derive(Clone)]
@@ -103,6 +105,8 @@ pub struct AcquireOptions {
     pub max_manifest_size: u64,
     /// Most layer blobs downloaded from a registry at the same time (at least 1).
     pub max_parallel_downloads: usize,
+    /// Largest accepted token endpoint response.
+    pub max_token_response_size: u64,
     /// Progress receiver.
     pub progress: Option<ProgressCallback>,
 }
@@ -143,6 +147,7 @@ impl Default for AcquireOptions {
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
             max_parallel_downloads: DEFAULT_PARALLEL_DOWNLOADS,
+            max_token_response_size: DEFAULT_MAX_TOKEN_RESPONSE_SIZE,
             progress: None,
         }
     }

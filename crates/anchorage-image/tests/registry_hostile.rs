@@ -427,3 +427,86 @@ fn list_tags_blocking(
 ) -> Result<Vec<String>, anchorage_image::AcquireError> {
     test_runtime().block_on(anchorage_image::list_tags(reference, options))
 }
+
+#[test]
+fn synthetic_registry_image_with_a_diff_id_count_mismatch_is_an_error() {
+    // Before, the registry source silently skipped every diff_id check of such an image.
+    let cache = tempfile::tempdir().unwrap();
+    let mut img = synthetic_image();
+    img.config =
+        r#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+            .to_string();
+    img.manifest = img.manifest.replace(
+        &img.manifest[img.manifest.find("sha256:").unwrap()..][..71],
+        &digest(img.config.as_bytes()),
+    );
+    let config_len = img.config.len();
+    img.manifest = img.manifest.replacen(
+        &format!(
+            r#""size":{}"#,
+            img.manifest
+                .split(r#""size":"#)
+                .nth(1)
+                .unwrap()
+                .split('}')
+                .next()
+                .unwrap()
+        ),
+        &format!(r#""size":{config_len}"#),
+        1,
+    );
+    let server = serve(img, |l| FakeResponse::new(200, l.to_vec()));
+    let err = acquire_blocking(
+        &format!("{}/x/y:t", server.host()),
+        &options(cache.path(), &server),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("lists 1 layers but the config has 0 diff_ids"),
+        "{err}"
+    );
+    assert_eq!(
+        cached_blobs(cache.path()),
+        1,
+        "only the config was downloaded"
+    );
+}
+
+#[test]
+fn synthetic_oversized_token_response_is_refused() {
+    let cache = tempfile::tempdir().unwrap();
+    let img = Arc::new(synthetic_image());
+    let server = FakeServer::start(move |req: &Request| {
+        let host = req.header("host").unwrap_or("").to_string();
+        if req.path.starts_with("/token") {
+            // 8 MiB of token: before, the whole body was buffered and accepted
+            let token = "a".repeat(8 << 20);
+            return FakeResponse::new(200, format!(r#"{{"token":"{token}"}}"#));
+        }
+        if req.header("authorization").is_none() {
+            return FakeResponse::new(401, "{}").header(
+                "WWW-Authenticate",
+                &format!(r#"Bearer realm="http://{host}/token",service="s""#),
+            );
+        }
+        if req.path.contains("/manifests/") {
+            FakeResponse::new(200, img.manifest.clone()).header("Content-Type", OCI_MANIFEST)
+        } else if req.path.ends_with(&digest(img.config.as_bytes())) {
+            FakeResponse::new(200, img.config.clone())
+        } else {
+            FakeResponse::new(200, img.layer.clone())
+        }
+    })
+    .unwrap();
+    let err = acquire_blocking(
+        &format!("{}/x/y:t", server.host()),
+        &options(cache.path(), &server),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("larger than the limit of 1048576 bytes"),
+        "{err}"
+    );
+}

@@ -234,3 +234,133 @@ fn test_runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// An outer archive whose first header is an extension header (`kind`) declaring `size` bytes,
+/// with those bytes present (a sparse file of zeros) and nothing after them.
+fn archive_with_extension_header(path: &Path, kind: tar::EntryType, size: u64) {
+    use std::io::Write as _;
+    let mut h = tar::Header::new_gnu();
+    h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut f = std::fs::File::create(path).unwrap();
+    f.write_all(h.as_bytes()).unwrap();
+    f.set_len(512 + size.next_multiple_of(512) + 1024).unwrap();
+}
+
+#[test]
+fn hostile_outer_archive_extension_headers_are_size_checked_before_reading() {
+    // Before, tar::Archive read a 64 MiB GNU long name (or PAX header) whole into memory and
+    // went on; now the layer reader's limits refuse it from its header.
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (scheme, kind, what) in [
+        ("docker-archive", tar::EntryType::GNULongName, "path length"),
+        ("docker-archive", tar::EntryType::GNULongLink, "path length"),
+        ("docker-archive", tar::EntryType::XHeader, "pax header size"),
+        ("oci-archive", tar::EntryType::GNULongName, "path length"),
+        ("oci-archive", tar::EntryType::XHeader, "pax header size"),
+    ] {
+        let path = dir.path().join(format!("{scheme}-{kind:?}.tar"));
+        archive_with_extension_header(&path, kind, 64 << 20);
+        let err = acquire_blocking(
+            &format!("{scheme}:{}", path.display()),
+            &options(cache.path()),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("{what} limit")) && msg.contains(scheme),
+            "{scheme} {kind:?}: {msg}"
+        );
+    }
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+fn tar_of(path: &Path, members: &[(&str, &[u8])]) {
+    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.finish().unwrap();
+}
+
+#[test]
+fn synthetic_layer_and_diff_id_count_mismatch_is_an_error_on_every_local_source() {
+    // One layer, but a config with no rootfs.diff_ids (and one with two): before, oci-archive
+    // and oci-dir silently dropped every diff_id check and docker-archive accepted none.
+    let layer = b"a layer whose diff_id nobody can check".to_vec();
+    let layer_hex = sha256_hex(&layer);
+    for config in [
+        r#"{"architecture":"amd64","os":"linux"}"#.to_string(),
+        format!(
+            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}","sha256:{layer_hex}"]}}}}"#
+        ),
+    ] {
+        let cache = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config_hex = sha256_hex(config.as_bytes());
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer_hex}","size":{}}}]}}"#,
+            config.len(),
+            layer.len()
+        );
+        let manifest_hex = sha256_hex(manifest.as_bytes());
+        let index = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_hex}","size":{}}}]}}"#,
+            manifest.len()
+        );
+        let (c, m, l) = (
+            format!("blobs/sha256/{config_hex}"),
+            format!("blobs/sha256/{manifest_hex}"),
+            format!("blobs/sha256/{layer_hex}"),
+        );
+        let members: Vec<(&str, &[u8])> = vec![
+            ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+            ("index.json", index.as_bytes()),
+            (&c, config.as_bytes()),
+            (&m, manifest.as_bytes()),
+            (&l, &layer),
+        ];
+        let oci = dir.path().join("image.oci.tar");
+        tar_of(&oci, &members);
+        let layout = dir.path().join("layout");
+        for (name, data) in &members {
+            let p = layout.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, data).unwrap();
+        }
+        let docker_manifest =
+            format!(r#"[{{"Config":"{config_hex}.json","Layers":["{layer_hex}/layer.tar"]}}]"#);
+        let docker = dir.path().join("image.docker.tar");
+        tar_of(
+            &docker,
+            &[
+                ("manifest.json", docker_manifest.as_bytes()),
+                (&format!("{config_hex}.json"), config.as_bytes()),
+                (&format!("{layer_hex}/layer.tar"), &layer),
+            ],
+        );
+        for source in [
+            format!("oci-archive:{}", oci.display()),
+            format!("oci-dir:{}", layout.display()),
+            format!("docker-archive:{}", docker.display()),
+        ] {
+            let err = acquire_blocking(&source, &options(cache.path())).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("lists 1 layers but the config has"),
+                "{source}: {err}"
+            );
+        }
+    }
+}

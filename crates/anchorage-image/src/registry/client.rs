@@ -315,9 +315,12 @@ impl RegistryClient {
                 }
             )));
         }
-        let body: TokenResponse = resp
-            .json()
+        let limit = self.options.max_token_response_size;
+        let bytes = self
+            .read_capped(host, &format!("token response from {realm}"), resp, limit)
             .await
+            .map_err(|e| denied(e.to_string()))?;
+        let body: TokenResponse = serde_json::from_slice(&bytes)
             .map_err(|e| denied(format!("token endpoint {realm} sent invalid JSON: {e}")))?;
         let (token, lifetime) = body
             .into_token()
@@ -427,14 +430,26 @@ impl RegistryClient {
         }
     }
 
-    /// Reads a small body (manifest, config) with a size limit.
+    /// Reads a small body (manifest, config) with the manifest size limit.
     pub(super) async fn read_limited(
         &self,
         host: &Host,
         what: &str,
-        mut resp: Response,
+        resp: Response,
     ) -> Result<Vec<u8>, AcquireError> {
-        let limit = self.options.max_manifest_size;
+        self.read_capped(host, what, resp, self.options.max_manifest_size)
+            .await
+    }
+
+    /// Reads a whole response body of at most `limit` bytes, chunk by chunk (a larger body is
+    /// refused as soon as it passes the limit, never buffered whole).
+    async fn read_capped(
+        &self,
+        host: &Host,
+        what: &str,
+        mut resp: Response,
+        limit: u64,
+    ) -> Result<Vec<u8>, AcquireError> {
         let mut body = Vec::new();
         loop {
             match resp.chunk().await {
@@ -442,7 +457,7 @@ impl RegistryClient {
                     if (body.len() + chunk.len()) as u64 > limit {
                         return Err(AcquireError::InvalidManifest {
                             image: what.to_string(),
-                            reason: format!("document larger than the limit of {limit} bytes"),
+                            reason: format!("response body larger than the limit of {limit} bytes"),
                         });
                     }
                     body.extend_from_slice(&chunk);

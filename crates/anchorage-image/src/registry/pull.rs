@@ -97,10 +97,11 @@ impl RegistryClient {
                 reason: format!("invalid image config {}: {e}", manifest.config.digest),
             })?;
         let diff_ids = config
-            .rootfs
-            .as_ref()
-            .map(|r| r.diff_ids.clone())
-            .unwrap_or_default();
+            .diff_ids_for(manifest.layers.len())
+            .map_err(|reason| AcquireError::InvalidManifest {
+                image: what.clone(),
+                reason,
+            })?;
         let parallel = self.options.max_parallel_downloads.max(1);
         let paths: Vec<std::path::PathBuf> = futures_util::stream::iter(
             manifest
@@ -118,9 +119,7 @@ impl RegistryClient {
             .enumerate()
             .map(|(i, (layer, path))| LayerBlob {
                 digest: Some(layer.digest.clone()),
-                diff_id: (diff_ids.len() == manifest.layers.len())
-                    .then(|| diff_ids.get(i).cloned())
-                    .flatten(),
+                diff_id: diff_ids.get(i).cloned(),
                 size: layer.size,
                 media_type: layer.media_type.clone(),
                 path,

@@ -18,8 +18,8 @@
 
 mod error;
 mod scan;
-mod tar_stream;
-mod tee;
+pub(crate) mod tar_stream;
+pub(crate) mod tee;
 mod tree;
 
 use std::path::PathBuf;

@@ -1,9 +1,10 @@
-//! Streaming tar header iteration over a layer [`Tee`].
+//! Streaming tar header iteration over a layer [`Tee`] or an archive file ([`TarSource`]).
 //!
 //! Hand-written on top of `tar::Header` (which parses the fields) instead of using
 //! `tar::Archive::entries`, because `Archive` reads GNU long names and PAX headers fully into
 //! memory with no bound; here every extension header is checked against [`Limits`] before it is
-//! read, so memory stays bounded by the number of entries whatever the input.
+//! read, so memory stays bounded by the number of entries whatever the input. The same reader
+//! walks image layers (over a [`Tee`]) and the outer docker-archive / oci-archive tar files.
 
 use crate::limits::{LimitKind, Limits};
 use crate::squash::tee::{ReadFailure, Tee};
@@ -34,9 +35,46 @@ pub(crate) struct TarEntry {
     pub(crate) sparse: bool,
 }
 
+/// A byte stream a [`TarStream`] walks: sequential reads with a known position.
+pub(crate) trait TarSource {
+    /// Stream offset of the next byte to be consumed.
+    fn position(&self) -> u64;
+    /// Reads up to `out.len()` bytes, stopping only at end of stream; returns the count.
+    fn read_full(&mut self, out: &mut [u8]) -> Result<usize, ReadFailure>;
+    /// Skips exactly `n` bytes.
+    fn skip(&mut self, n: u64) -> Result<(), ReadFailure>;
+
+    /// Reads exactly `n` bytes into a new vector (callers bound `n`).
+    fn read_vec(&mut self, n: usize) -> Result<Vec<u8>, ReadFailure> {
+        let mut v = vec![0u8; n];
+        let got = self.read_full(&mut v)?;
+        if got < n {
+            return Err(ReadFailure::Truncated {
+                offset: self.position(),
+            });
+        }
+        Ok(v)
+    }
+}
+
+impl TarSource for Tee<'_> {
+    fn position(&self) -> u64 {
+        Tee::position(self)
+    }
+    fn read_full(&mut self, out: &mut [u8]) -> Result<usize, ReadFailure> {
+        Tee::read_full(self, out)
+    }
+    fn skip(&mut self, n: u64) -> Result<(), ReadFailure> {
+        Tee::skip(self, n)
+    }
+    fn read_vec(&mut self, n: usize) -> Result<Vec<u8>, ReadFailure> {
+        Tee::read_vec(self, n)
+    }
+}
+
 /// Iterates the entries of a tar stream.
-pub(crate) struct TarStream<'t, 'a> {
-    tee: &'t mut Tee<'a>,
+pub(crate) struct TarStream<'t, S> {
+    tee: &'t mut S,
     limits: &'t Limits,
     next_header: u64,
 }
@@ -72,8 +110,8 @@ impl Pending {
     }
 }
 
-impl<'t, 'a> TarStream<'t, 'a> {
-    pub(crate) fn new(tee: &'t mut Tee<'a>, limits: &'t Limits) -> Self {
+impl<'t, S: TarSource> TarStream<'t, S> {
+    pub(crate) fn new(tee: &'t mut S, limits: &'t Limits) -> Self {
         Self {
             tee,
             limits,
@@ -81,8 +119,8 @@ impl<'t, 'a> TarStream<'t, 'a> {
         }
     }
 
-    /// The underlying stream.
-    pub(crate) fn tee(&mut self) -> &mut Tee<'a> {
+    /// The underlying stream (the current entry's data is next in it).
+    pub(crate) fn tee(&mut self) -> &mut S {
         self.tee
     }
 
