@@ -4,7 +4,8 @@
 use anchorage_advisory::VulnSource;
 use anchorage_model::{Analysis, Finding, FindingUpdate, FindingsDiff, MatchReport};
 
-use crate::matcher::{MatchError, index, match_analysis};
+use crate::key::index;
+use crate::matcher::{MatchError, match_analysis};
 
 fn changes(a: &Finding, b: &Finding) -> Vec<String> {
     let mut out = Vec::new();

@@ -1,8 +1,13 @@
 //! Pure matching of an analysis against a vulnerability snapshot. Every finding carries the
 //! evidence of why it matched.
 
+mod build;
 mod diff;
+mod error;
 mod explain;
+mod hit;
+mod key;
+mod lookup;
 mod matcher;
 mod nearest_fix;
 mod render;

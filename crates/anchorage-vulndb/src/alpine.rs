@@ -3,6 +3,9 @@
 //! secfixes, distroversion, ...}`). Secfixes map a fixed apk version to the ids it fixes;
 //! key `0` means the branch was never affected.
 
+use crate::driver::{FeedDriver, ItemIter, collected};
+use crate::error::VulnDbError;
+use crate::input::RecordIter;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -142,6 +145,34 @@ pub(crate) fn branch_from_path(path: &str) -> Option<String> {
     path.split(['/', '\\'])
         .rev()
         .find_map(|seg| seg.strip_prefix('v').and_then(|_| alpine_branch(seg)))
+}
+
+/// Alpine secdb branch documents.
+pub(crate) struct AlpineDriver;
+
+impl FeedDriver for AlpineDriver {
+    fn items(&self, files: RecordIter) -> Result<ItemIter, VulnDbError> {
+        let mut map: BTreeMap<String, Advisory> = BTreeMap::new();
+        let mut malformed = Vec::new();
+        for f in files {
+            let f = f?;
+            match f.content {
+                Err(why) => malformed.push(format!("{}: {why}", f.name)),
+                Ok(bytes) => {
+                    let branch = branch_from_path(&f.name);
+                    match parse_document(&f.name, &bytes, branch.as_deref(), &mut map) {
+                        Ok(bad) => malformed.extend(bad),
+                        Err(e) => malformed.push(e),
+                    }
+                }
+            }
+        }
+        Ok(collected(
+            map.into_values().collect(),
+            Vec::new(),
+            malformed,
+        ))
+    }
 }
 
 #[cfg(test)]

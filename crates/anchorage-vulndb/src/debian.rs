@@ -6,6 +6,9 @@
 //! CVE, else the unstable line (the tracker records release fixes made by advisories only in
 //! the advisory's file).
 
+use crate::driver::{FeedDriver, ItemIter, collected};
+use crate::error::VulnDbError;
+use crate::input::RecordIter;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
@@ -408,6 +411,51 @@ pub(crate) fn parse_dump(bytes: &[u8]) -> Result<(Vec<Advisory>, Vec<String>), S
         }
     }
     Ok((advisories.into_values().collect(), malformed))
+}
+
+/// The Debian security tracker: per-entry files or the JSON dump.
+pub(crate) struct DebianDriver;
+
+impl FeedDriver for DebianDriver {
+    fn items(&self, files: RecordIter) -> Result<ItemIter, VulnDbError> {
+        let mut entries = Vec::new();
+        let mut dumped = Vec::new();
+        let mut malformed = Vec::new();
+        for f in files {
+            let f = f?;
+            let bytes = match f.content {
+                Ok(b) => b,
+                Err(why) => {
+                    malformed.push(format!("{}: {why}", f.name));
+                    continue;
+                }
+            };
+            let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+                Ok(v) => v,
+                Err(e) => {
+                    malformed.push(format!("{}: {e}", f.name));
+                    continue;
+                }
+            };
+            if is_entry(&value) {
+                match parse_entry(&f.name, &bytes) {
+                    Ok(e) => entries.push(e),
+                    Err(e) => malformed.push(e),
+                }
+            } else {
+                match parse_dump(&bytes) {
+                    Ok((advs, bad)) => {
+                        dumped.extend(advs);
+                        malformed.extend(bad.into_iter().map(|b| format!("{}: {b}", f.name)));
+                    }
+                    Err(e) => malformed.push(format!("{}: {e}", f.name)),
+                }
+            }
+        }
+        let mut advisories = normalize_entries(entries);
+        advisories.extend(dumped);
+        Ok(collected(advisories, Vec::new(), malformed))
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod alpine;
 mod debian;
+mod driver;
 mod error;
 mod input;
 mod nvd;

@@ -1,6 +1,9 @@
 //! NVD driver: CVE API 2.0 JSON (a page of the API or a yearly file, both
 //! `{"vulnerabilities": [{"cve": {...}}]}`). Used only to enrich severity and CVSS.
 
+use crate::driver::{FeedDriver, ItemIter, collected};
+use crate::error::VulnDbError;
+use crate::input::RecordIter;
 use anchorage_advisory::{SeverityRating, rate_vector};
 use serde::Deserialize;
 
@@ -103,6 +106,30 @@ pub(crate) fn parse_nvd(name: &str, bytes: &[u8]) -> Result<(Vec<NvdEntry>, Vec<
         });
     }
     Ok((out, malformed))
+}
+
+/// NVD CVE API 2.0 pages or yearly files (scores only).
+pub(crate) struct NvdDriver;
+
+impl FeedDriver for NvdDriver {
+    fn items(&self, files: RecordIter) -> Result<ItemIter, VulnDbError> {
+        let mut entries = Vec::new();
+        let mut malformed = Vec::new();
+        for f in files {
+            let f = f?;
+            match f.content {
+                Err(why) => malformed.push(format!("{}: {why}", f.name)),
+                Ok(bytes) => match parse_nvd(&f.name, &bytes) {
+                    Ok((e, bad)) => {
+                        entries.extend(e);
+                        malformed.extend(bad);
+                    }
+                    Err(e) => malformed.push(e),
+                },
+            }
+        }
+        Ok(collected(Vec::new(), entries, malformed))
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! OSV driver: records in JSON or YAML (one record per file), from an export zip
 //! (`<base>/<ecosystem>/all.zip`), a local zip or a local folder.
 
+use crate::driver::{FeedDriver, Item, ItemIter};
+use crate::error::VulnDbError;
+use crate::input::RecordIter;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -255,6 +258,24 @@ fn convert(raw: RawRecord) -> Result<Advisory, String> {
         });
     }
     Ok(adv)
+}
+
+/// OSV records, one per file (JSON or YAML).
+pub(crate) struct OsvDriver;
+
+impl FeedDriver for OsvDriver {
+    fn items(&self, files: RecordIter) -> Result<ItemIter, VulnDbError> {
+        Ok(Box::new(files.map(|f| {
+            let f = f?;
+            Ok(match f.content {
+                Err(why) => Item::Malformed(format!("{}: {why}", f.name)),
+                Ok(bytes) => match parse_osv_record(&f.name, &bytes) {
+                    Ok(a) => Item::Advisory(Box::new(a)),
+                    Err(e) => Item::Malformed(e),
+                },
+            })
+        })))
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! Feed sources and the sync driver: fetch (conditional HTTP or local), parse with the
 //! source's driver, apply to the store in one transaction.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,14 +11,12 @@ use anchorage_version::{Scheme, Version};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::alpine;
-use crate::debian;
+use crate::driver::{FeedDriver, Item, ItemIter};
 use crate::error::VulnDbError;
 use crate::input::{Limits, RecordIter, folder_records, read_file_limited, zip_records};
-use crate::nvd::{self, NvdEntry};
-use crate::osv::parse_osv_record;
 use crate::store::{Applied, Store};
 use anchorage_advisory::{Advisory, Event, RangeKind};
+use crate::{alpine, debian, nvd, osv};
 
 /// The public OSV exports (one `all.zip` per ecosystem).
 pub const OSV_EXPORTS_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -197,14 +194,6 @@ pub struct SyncReport {
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
 }
-
-enum Item {
-    Advisory(Box<Advisory>),
-    Nvd(Box<NvdEntry>),
-    Malformed(String),
-}
-
-type ItemIter = Box<dyn Iterator<Item = Result<Item, VulnDbError>>>;
 
 /// A downloaded feed document, or the pages of the NVD API.
 struct Fetched {
@@ -516,107 +505,13 @@ fn record_files(key: &str, fetched: Fetched, limits: Limits) -> Result<RecordIte
 }
 
 fn items(kind: FeedKind, files: RecordIter) -> Result<ItemIter, VulnDbError> {
-    match kind {
-        FeedKind::Osv => Ok(Box::new(files.map(|f| {
-            let f = f?;
-            Ok(match f.content {
-                Err(why) => Item::Malformed(format!("{}: {why}", f.name)),
-                Ok(bytes) => match parse_osv_record(&f.name, &bytes) {
-                    Ok(a) => Item::Advisory(Box::new(a)),
-                    Err(e) => Item::Malformed(e),
-                },
-            })
-        }))),
-        FeedKind::DebianTracker => {
-            let mut entries = Vec::new();
-            let mut dumped = Vec::new();
-            let mut malformed = Vec::new();
-            for f in files {
-                let f = f?;
-                let bytes = match f.content {
-                    Ok(b) => b,
-                    Err(why) => {
-                        malformed.push(format!("{}: {why}", f.name));
-                        continue;
-                    }
-                };
-                let value: serde_json::Value = match serde_json::from_slice(&bytes) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        malformed.push(format!("{}: {e}", f.name));
-                        continue;
-                    }
-                };
-                if debian::is_entry(&value) {
-                    match debian::parse_entry(&f.name, &bytes) {
-                        Ok(e) => entries.push(e),
-                        Err(e) => malformed.push(e),
-                    }
-                } else {
-                    match debian::parse_dump(&bytes) {
-                        Ok((advs, bad)) => {
-                            dumped.extend(advs);
-                            malformed.extend(bad.into_iter().map(|b| format!("{}: {b}", f.name)));
-                        }
-                        Err(e) => malformed.push(format!("{}: {e}", f.name)),
-                    }
-                }
-            }
-            let mut advisories = debian::normalize_entries(entries);
-            advisories.extend(dumped);
-            Ok(collected(advisories, Vec::new(), malformed))
-        }
-        FeedKind::AlpineSecdb => {
-            let mut map: BTreeMap<String, Advisory> = BTreeMap::new();
-            let mut malformed = Vec::new();
-            for f in files {
-                let f = f?;
-                match f.content {
-                    Err(why) => malformed.push(format!("{}: {why}", f.name)),
-                    Ok(bytes) => {
-                        let branch = alpine::branch_from_path(&f.name);
-                        match alpine::parse_document(&f.name, &bytes, branch.as_deref(), &mut map) {
-                            Ok(bad) => malformed.extend(bad),
-                            Err(e) => malformed.push(e),
-                        }
-                    }
-                }
-            }
-            Ok(collected(
-                map.into_values().collect(),
-                Vec::new(),
-                malformed,
-            ))
-        }
-        FeedKind::Nvd => {
-            let mut entries = Vec::new();
-            let mut malformed = Vec::new();
-            for f in files {
-                let f = f?;
-                match f.content {
-                    Err(why) => malformed.push(format!("{}: {why}", f.name)),
-                    Ok(bytes) => match nvd::parse_nvd(&f.name, &bytes) {
-                        Ok((e, bad)) => {
-                            entries.extend(e);
-                            malformed.extend(bad);
-                        }
-                        Err(e) => malformed.push(e),
-                    },
-                }
-            }
-            Ok(collected(Vec::new(), entries, malformed))
-        }
-    }
-}
-
-fn collected(advisories: Vec<Advisory>, nvd: Vec<NvdEntry>, malformed: Vec<String>) -> ItemIter {
-    Box::new(
-        advisories
-            .into_iter()
-            .map(|a| Ok(Item::Advisory(Box::new(a))))
-            .chain(nvd.into_iter().map(|n| Ok(Item::Nvd(Box::new(n)))))
-            .chain(malformed.into_iter().map(|m| Ok(Item::Malformed(m)))),
-    )
+    let driver: &dyn FeedDriver = match kind {
+        FeedKind::Osv => &osv::OsvDriver,
+        FeedKind::DebianTracker => &debian::DebianDriver,
+        FeedKind::AlpineSecdb => &alpine::AlpineDriver,
+        FeedKind::Nvd => &nvd::NvdDriver,
+    };
+    driver.items(files)
 }
 
 /// Sync one source into the store: [`fetch_source`] then [`apply_source`]. The apply half
