@@ -23,12 +23,7 @@ from collections import defaultdict
 
 # Crates whose cycles are being removed in parallel work. Each entry needs a reason and is removed
 # as soon as that work is merged; cycles in these crates are printed but do not fail the check.
-ALLOWED = {
-    # H3 ("bigimg": dirfs/squash) and H4 ("hostile": acquire/archive/oci_layout/manifest) are
-    # breaking anchorage-image's cycles on their branches; the lead removes this entry after
-    # merging them.
-    "anchorage-image": "cycles being removed on the bigimg and hostile branches",
-}
+ALLOWED: dict[str, str] = {}
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 

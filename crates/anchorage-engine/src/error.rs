@@ -76,6 +76,9 @@ impl EngineError {
     /// Whether the failure is about the image (its source, registry or content) rather than
     /// the vulnerability store or the engine itself.
     pub fn is_image_error(&self) -> bool {
-        matches!(self, EngineError::Acquire { .. } | EngineError::Squash { .. })
+        matches!(
+            self,
+            EngineError::Acquire { .. } | EngineError::Squash { .. }
+        )
     }
 }

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use anchorage_engine::{AnalyzeSettings, Engine, EngineError, EngineOptions};
-use anchorage_types::ErrorKind;
 use anchorage_image::AcquireRequest;
+use anchorage_types::ErrorKind;
 use anchorage_types::PackageType;
 
 fn corpus() -> PathBuf {

@@ -5,12 +5,10 @@
 use anchorage_types::ErrorKind;
 use std::sync::Arc;
 
-use anchorage_types::Platform;
-
 use crate::acquired::AcquiredImage;
 use crate::cache::BlobCache;
 use crate::error::AcquireError;
-use crate::options::{AcquireOptions, ProgressCallback, ProgressEvent};
+use crate::options::{AcquireOptions, AcquireRequest};
 use crate::registry::RegistryClient;
 use crate::source::Source;
 
@@ -55,33 +53,6 @@ pub async fn list_tags(
     options: &AcquireOptions,
 ) -> Result<Vec<String>, AcquireError> {
     RegistryClient::new(options)?.list_tags(reference).await
-}
-
-/// Per-call choices of one acquisition; unset fields fall back to the [`AcquireOptions`] the
-/// [`Acquirer`] was built with.
-#[derive(Clone, Default)]
-pub struct AcquireRequest {
-    /// Platform to pick from an index.
-    pub platform: Option<Platform>,
-    /// Progress receiver for this acquisition.
-    pub progress: Option<ProgressCallback>,
-}
-
-impl std::fmt::Debug for AcquireRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AcquireRequest")
-            .field("platform", &self.platform)
-            .field("progress", &self.progress.is_some())
-            .finish()
-    }
-}
-
-impl AcquireRequest {
-    pub(crate) fn report(&self, event: ProgressEvent) {
-        if let Some(p) = &self.progress {
-            p(&event);
-        }
-    }
 }
 
 /// Acquires images from every kind of source. Built once (per process, or per server) from

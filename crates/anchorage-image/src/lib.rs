@@ -26,12 +26,12 @@ mod open;
 mod ratio;
 mod squash;
 
-pub use acquire::{AcquireRequest, Acquirer, acquire, list_tags};
+pub use acquire::{Acquirer, acquire, list_tags};
 pub use acquired::{AcquiredImage, LayerBlob};
 pub use cache::{BlobCache, CacheError};
 pub use error::AcquireError;
 pub use options::{
-    AcquireOptions, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE,
+    AcquireOptions, AcquireRequest, DEFAULT_MAX_BLOB_SIZE, DEFAULT_MAX_MANIFEST_SIZE,
     DEFAULT_MAX_TOKEN_RESPONSE_SIZE, DEFAULT_PARALLEL_DOWNLOADS, ProgressCallback, ProgressEvent,
     RegistryCredential, fallback_cache_dir,
 };

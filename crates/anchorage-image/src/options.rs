@@ -166,3 +166,30 @@ impl AcquireOptions {
 pub fn fallback_cache_dir() -> PathBuf {
     std::env::temp_dir().join("anchorage").join("blobs")
 }
+
+/// Per-call choices of one acquisition; unset fields fall back to the [`AcquireOptions`] the
+/// `Acquirer` was built with.
+#[derive(Clone, Default)]
+pub struct AcquireRequest {
+    /// Platform to pick from an index.
+    pub platform: Option<Platform>,
+    /// Progress receiver for this acquisition.
+    pub progress: Option<ProgressCallback>,
+}
+
+impl std::fmt::Debug for AcquireRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcquireRequest")
+            .field("platform", &self.platform)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl AcquireRequest {
+    pub(crate) fn report(&self, event: ProgressEvent) {
+        if let Some(p) = &self.progress {
+            p(&event);
+        }
+    }
+}

@@ -8,6 +8,7 @@ mod alpine;
 mod debian;
 mod driver;
 mod error;
+mod fix_observed;
 mod input;
 mod nvd;
 mod osv;

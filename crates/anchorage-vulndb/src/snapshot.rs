@@ -231,7 +231,7 @@ impl VulnSource for Snapshot<'_> {
         ecosystem: &str,
         name: &str,
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SourceError> {
-        Ok(crate::store::fix_observed_query(
+        Ok(crate::fix_observed::query(
             &self.tx,
             self.path,
             advisory_id,

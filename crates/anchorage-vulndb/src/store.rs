@@ -341,32 +341,8 @@ impl Store {
         ecosystem: &str,
         name: &str,
     ) -> Result<Option<DateTime<Utc>>, VulnDbError> {
-        fix_observed_query(&self.conn, &self.path, advisory_id, ecosystem, name)
+        crate::fix_observed::query(&self.conn, &self.path, advisory_id, ecosystem, name)
     }
-}
-
-/// Reads one `fix_observed` row (shared by the store and its snapshots).
-pub(crate) fn fix_observed_query(
-    conn: &Connection,
-    path: &str,
-    advisory_id: &str,
-    ecosystem: &str,
-    name: &str,
-) -> Result<Option<DateTime<Utc>>, VulnDbError> {
-    let at: Option<String> = conn
-        .prepare_cached(
-            "SELECT first_seen FROM fix_observed WHERE advisory_id = ?1 AND ecosystem = ?2 \
-             AND name = ?3",
-        )
-        .and_then(|mut s| {
-            s.query_row(
-                params![advisory_id, ecosystem, normalize_name(ecosystem, name)],
-                |r| r.get(0),
-            )
-            .optional()
-        })
-        .map_err(store_err(path))?;
-    Ok(parse_ts(at))
 }
 
 /// What applying one record did.

@@ -15,8 +15,8 @@ use crate::driver::{FeedDriver, Item, ItemIter};
 use crate::error::VulnDbError;
 use crate::input::{Limits, RecordIter, folder_records, read_file_limited, zip_records};
 use crate::store::{Applied, Store};
-use anchorage_advisory::{Advisory, Event, RangeKind};
 use crate::{alpine, debian, nvd, osv};
+use anchorage_advisory::{Advisory, Event, RangeKind};
 
 /// The public OSV exports (one `all.zip` per ecosystem).
 pub const OSV_EXPORTS_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -605,12 +605,7 @@ fn apply_inner(
     let fetched = match fetched.inner {
         FetchState::NotModified => {
             let state = store.source_status(&key)?;
-            store.record_unchanged(
-                &key,
-                kind,
-                &location,
-                options.now.unwrap_or_else(Utc::now),
-            )?;
+            store.record_unchanged(&key, kind, &location, options.now.unwrap_or_else(Utc::now))?;
             report.not_modified = true;
             report.record_count = state.map(|s| s.record_count).unwrap_or(0);
             report.elapsed_ms = started.elapsed().as_millis() as u64;

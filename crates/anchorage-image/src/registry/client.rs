@@ -16,11 +16,10 @@ use super::auth::{Challenge, parse_challenge};
 use super::docker_config::{DockerConfig, HelperLookup};
 use super::retry::{RetryPolicy, retry_after, retryable_error, retryable_status};
 use super::token::{TokenCache, TokenKey, TokenResponse};
-use crate::acquire::AcquireRequest;
 use crate::cache::{BlobCache, CacheError, Verifier};
 use crate::error::AcquireError;
 use crate::manifest::{Descriptor, MANIFEST_ACCEPT};
-use crate::options::{AcquireOptions, ProgressEvent, RegistryCredential};
+use crate::options::{AcquireOptions, AcquireRequest, ProgressEvent, RegistryCredential};
 
 /// How one registry host is reached.
 #[derive(Debug, Clone)]

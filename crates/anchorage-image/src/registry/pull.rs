@@ -9,7 +9,7 @@ use crate::acquired::{AcquiredImage, LayerBlob};
 use crate::cache::BlobCache;
 use crate::error::AcquireError;
 use crate::manifest::{Document, ImageConfigDoc, MANIFEST_ACCEPT, parse_document, select_platform};
-use crate::acquire::AcquireRequest;
+use crate::options::AcquireRequest;
 use crate::source::Source;
 
 /// The registry reference named by a source string (`registry:REF` or a bare reference).

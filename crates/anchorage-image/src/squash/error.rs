@@ -158,9 +158,7 @@ impl SquashError {
             | SquashError::DiffIdMismatch { .. } => ErrorKind::InvalidInput,
             SquashError::LimitExceeded { .. }
             | SquashError::TooManyLayers { .. }
-            | SquashError::CompressionRatio { .. } => {
-                ErrorKind::LimitExceeded
-            }
+            | SquashError::CompressionRatio { .. } => ErrorKind::LimitExceeded,
             SquashError::Scratch { .. } | SquashError::Worker { .. } => ErrorKind::Internal,
             SquashError::DirRoot { .. } => ErrorKind::InvalidInput,
         }
