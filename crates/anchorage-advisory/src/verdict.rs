@@ -214,8 +214,7 @@ mod tests {
     /// binary's toolchain version `go1.25.3` is affected, `go1.26.4` is not.
     #[test]
     fn go_toolchain_versions_are_cleaned_before_matching() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus/osv/Go/GO-2026-5037.json");
+        let path = anchorage_testkit::corpus_dir().join("osv/Go/GO-2026-5037.json");
         let record: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let stdlib = record["affected"]

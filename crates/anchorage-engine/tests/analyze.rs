@@ -3,16 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use anchorage_engine::{AnalyzeSettings, Engine, EngineError, EngineOptions};
 use anchorage_image::AcquireRequest;
 use anchorage_types::ErrorKind;
 use anchorage_types::PackageType;
 
-fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+use anchorage_testkit::corpus_dir as corpus;
 
 fn engine(cache: &tempfile::TempDir) -> Engine {
     let mut s = AnalyzeSettings::default();

@@ -463,9 +463,7 @@ mod tests {
     use super::*;
 
     fn corpus(rel: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus/distro")
-            .join(rel)
+        anchorage_testkit::corpus_dir().join("distro").join(rel)
     }
 
     #[test]

@@ -283,9 +283,7 @@ mod tests {
     use super::*;
 
     fn corpus(rel: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus")
-            .join(rel)
+        anchorage_testkit::corpus_dir().join(rel)
     }
 
     #[test]

@@ -532,6 +532,8 @@ impl TreeBuilder {
     }
 
     /// Finishes the tree: every directory's live children become one sorted range of `items`.
+    // `id` indexes three parallel arrays (`nodes`, `has_kids`, the items being filled).
+    #[allow(clippy::needless_range_loop)]
     pub(crate) fn finish(
         self,
         layers: Vec<LayerRef>,

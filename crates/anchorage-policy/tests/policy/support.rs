@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
@@ -22,9 +21,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 
-pub(crate) fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+pub(crate) use anchorage_testkit::corpus_dir as corpus;
 
 /// Fixed evaluation time for deterministic tests.
 pub(crate) fn now() -> DateTime<Utc> {

@@ -6,15 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
 
 use anchorage_catalog::*;
 use anchorage_types::{Digest, Location, PackageType};
 use sha2::Digest as _;
 
-pub(crate) fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+pub(crate) use anchorage_testkit::corpus_dir as corpus;
 
 fn short(s: &str) -> String {
     hex::encode(&sha2::Sha256::digest(s.as_bytes())[..8])

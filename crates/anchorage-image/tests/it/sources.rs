@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use anchorage_image::{AcquireError, AcquireOptions};
 use sha2::{Digest as _, Sha256};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+use anchorage_testkit::corpus_dir as corpus;
 
 fn archives() -> PathBuf {
     corpus().join("images/archives")

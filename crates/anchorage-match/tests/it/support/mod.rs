@@ -4,15 +4,13 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anchorage_catalog::{Analysis, Distro, ImageMetadata, Package, SourceInfo};
 use anchorage_types::{Location, PackageType};
 use anchorage_vulndb::{FeedSource, Store, SyncOptions};
 
-pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+pub use anchorage_testkit::corpus_dir as corpus;
 
 fn pkg(
     name: &str,
@@ -283,7 +281,7 @@ pub fn corpus_sources() -> Vec<FeedSource> {
     .collect()
 }
 
-#[path = "../../../anchorage-vulndb/tests/support/mod.rs"]
+#[path = "../../../../anchorage-vulndb/tests/support/mod.rs"]
 pub mod feeds;
 
 /// A store in `dir` synced over HTTP from a local server that serves the corpus feeds in their

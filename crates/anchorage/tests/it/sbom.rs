@@ -9,9 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+use anchorage_testkit::corpus_dir as corpus;
 
 fn run(args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_anchorage"))

@@ -16,9 +16,7 @@ use anchorage_image::{
 use anchorage_types::{Digest, Platform};
 use sha2::Digest as _;
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+use anchorage_testkit::corpus_dir as corpus;
 
 fn alpine320_gz() -> PathBuf {
     corpus().join("images/alpine-3.20/alpine-minirootfs-3.20.3-x86_64.tar.gz")

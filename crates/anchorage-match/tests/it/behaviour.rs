@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Instant;

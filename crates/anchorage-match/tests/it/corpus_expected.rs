@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -7,10 +7,7 @@ use anchorage_version::{RangeEvent, Scheme, compare, is_affected};
 use serde_json::Value;
 
 fn osv_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/osv"
-    ))
+    anchorage_testkit::corpus_dir().join("osv")
 }
 
 fn read(path: &Path) -> String {

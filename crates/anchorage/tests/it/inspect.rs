@@ -6,7 +6,7 @@
     reason = "test helpers fail loudly on bad fixtures"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use anchorage_testkit::{
@@ -15,9 +15,7 @@ use anchorage_testkit::{
 use base64::Engine as _;
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+use anchorage_testkit::corpus_dir as corpus;
 
 fn inspect(args: &[&str], cache: &Path, envs: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_anchorage"));

@@ -11,11 +11,7 @@ fn corpus(file: &str) -> String {
         // Produced by the ecosystems' own tools on this machine; see tests/data/PROVENANCE.
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data")).join(file)
     } else {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus/versions"
-        ))
-        .join(file)
+        anchorage_testkit::corpus_dir().join("versions").join(file)
     };
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }

@@ -2,7 +2,6 @@
 //! antisymmetric, transitive) on generated versions and on the corpus version pools.
 
 use std::cmp::Ordering;
-use std::path::PathBuf;
 
 use anchorage_version::{RangeEvent, Scheme, Version, compare, compare_npm_build, is_affected};
 use proptest::prelude::*;
@@ -146,11 +145,7 @@ proptest! {
 
 /// All distinct version strings of a corpus pair table.
 fn pool(file: &str) -> Vec<String> {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/versions"
-    ))
-    .join(file);
+    let path = anchorage_testkit::corpus_dir().join("versions").join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out: Vec<String> = text
         .lines()

@@ -211,8 +211,7 @@ fn synthetic_unknown_config_key_is_an_error_naming_key_and_file() {
 /// binary creates (one corpus archive, no registry needed).
 #[test]
 fn cache_dir_precedence_cli_over_env_over_project_over_user_file() {
-    let archive = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/images/archives/alpine-3.12.docker.tar");
+    let archive = anchorage_testkit::corpus_dir().join("images/archives/alpine-3.12.docker.tar");
     let src = format!("docker-archive:{}", archive.display());
     let home = tempfile::tempdir().unwrap();
     let h = home.path();

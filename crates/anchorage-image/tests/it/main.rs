@@ -1,0 +1,11 @@
+//! Integration tests of `anchorage-image`, one binary (issue 9: fewer links on 2 cores).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod credential_helpers;
+mod registry;
+mod registry_hostile;
+mod sources;
+mod squash_big;
+mod squash_hostile;
+mod squash_real;
