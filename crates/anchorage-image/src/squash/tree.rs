@@ -24,6 +24,7 @@ use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
 
 use hashbrown::DefaultHashBuilder;
 use hashbrown::HashTable;
@@ -602,6 +603,7 @@ impl TreeBuilder {
             storage,
             stats,
             warnings,
+            last_dir: Mutex::new(None),
         }
     }
 }
@@ -658,6 +660,10 @@ pub struct SquashedFs {
     storage: Vec<File>,
     stats: SquashStats,
     warnings: Vec<String>,
+    /// The directory of the last path looked up: a walk opens files one directory at a time,
+    /// so most lookups skip the per-component searches (which miss the CPU caches once the
+    /// index holds millions of entries).
+    last_dir: Mutex<Option<(String, u32)>>,
 }
 
 impl SquashedFs {
@@ -687,6 +693,29 @@ impl SquashedFs {
     }
 
     fn lookup(&self, path: &str) -> Option<u32> {
+        let Some((dir, base)) = path
+            .rsplit_once('/')
+            .filter(|(d, b)| !d.is_empty() && !b.is_empty())
+        else {
+            return self.lookup_from_root(path);
+        };
+        if let Ok(mut cached) = self.last_dir.try_lock() {
+            if let Some((cached_dir, id)) = cached.as_ref()
+                && cached_dir == dir
+            {
+                return self.child(*id, base.as_bytes());
+            }
+            let id = self.lookup_from_root(dir)?;
+            if self.index.nodes[id as usize].kind != DIR {
+                return None;
+            }
+            *cached = Some((dir.to_string(), id));
+            return self.child(id, base.as_bytes());
+        }
+        self.lookup_from_root(path)
+    }
+
+    fn lookup_from_root(&self, path: &str) -> Option<u32> {
         let mut current = 0u32;
         for c in components(path) {
             if self.index.nodes[current as usize].kind != DIR {
