@@ -417,3 +417,204 @@ fn limits_section_sets_acquire_and_squash_limits() {
         "{err}"
     );
 }
+
+fn load_text_with(text: &str, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Settings, String> {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "hook-secret.txt", "file-secret\n");
+    let p = write(dir.path(), "anchorage.toml", text);
+    load_with(
+        &ConfigPaths {
+            explicit: Some(p),
+            ..ConfigPaths::default()
+        },
+        env,
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn role_sections_are_read_and_validated() {
+    let text = r#"
+data_dir = "/srv/anchorage"
+
+[scan]
+fail_on = "high"
+only_fixed = true
+output = "sarif"
+
+[server]
+listen = "0.0.0.0:8228"
+public_url = "https://anchorage.example.com"
+
+[worker]
+count = 4
+poll_interval_secs = 2
+
+[database]
+url = "postgres://anchorage@db.example.com/anchorage"
+max_connections = 20
+
+[feeds]
+sources = ["osv:https://mirror.example.com/PyPI/all.zip", "alpine-secdb:feeds/alpine"]
+sync_interval_secs = 3600
+
+[webhooks]
+url = "https://hooks.example.com/anchorage"
+secret_env = "HOOK_SECRET"
+timeout_secs = 5
+"#;
+    let env = |k: &str| (k == "HOOK_SECRET").then(|| OsString::from(SECRET));
+    let s = load_text_with(text, &env).unwrap();
+    assert_eq!(s.scan.fail_on, Some(anchorage_types::Severity::High));
+    assert_eq!(s.scan.only_fixed, Some(true));
+    assert_eq!(s.scan.output.as_deref(), Some("sarif"));
+    assert_eq!(s.server().listen.to_string(), "0.0.0.0:8228");
+    assert_eq!(
+        s.server().public_url.unwrap().as_str(),
+        "https://anchorage.example.com/"
+    );
+    assert_eq!(s.worker().count, 4);
+    assert_eq!(s.worker().poll_interval_secs, 2);
+    assert_eq!(s.worker().job_timeout_secs, 3600, "default");
+    assert_eq!(
+        s.database().url.expose_secret(),
+        "postgres://anchorage@db.example.com/anchorage"
+    );
+    assert_eq!(s.database().max_connections, 20);
+    let feeds = s.feeds();
+    assert_eq!(feeds.sync_interval_secs, 3600);
+    assert_eq!(
+        feeds.sources[0],
+        "osv:https://mirror.example.com/PyPI/all.zip"
+    );
+    assert!(
+        feeds.sources[1].starts_with("alpine-secdb:/")
+            && feeds.sources[1].ends_with("feeds/alpine"),
+        "a relative feed path is relative to the file: {}",
+        feeds.sources[1]
+    );
+    let hooks = s.webhooks();
+    assert_eq!(hooks.url.unwrap().host_str(), Some("hooks.example.com"));
+    assert_eq!(hooks.secret.as_ref().unwrap().expose_secret(), SECRET);
+    assert_eq!(hooks.timeout_secs, 5);
+    assert!(!format!("{s:?} {:?} {:?}", s.webhooks(), s.database()).contains(SECRET));
+    assert!(!format!("{:?}", s.database()).contains("db.example.com"));
+
+    // Defaults without a file: SQLite under the data directory, loopback listener.
+    let none = load_files(None, None);
+    assert_eq!(none.server().listen.to_string(), "127.0.0.1:8228");
+    assert_eq!(none.worker().count, 2);
+    assert_eq!(
+        none.database().url.expose_secret(),
+        "sqlite:anchorage-data/anchorage.sqlite"
+    );
+    assert_eq!(none.feeds().sync_interval_secs, 21_600);
+    assert!(none.webhooks().url.is_none());
+    let secret_file =
+        load_text_with("[webhooks]\nsecret_file = \"hook-secret.txt\"\n", &no_env).unwrap();
+    assert_eq!(
+        secret_file.webhooks().secret.unwrap().expose_secret(),
+        "file-secret"
+    );
+}
+
+#[test]
+fn environment_wins_over_role_keys() {
+    let text = "data_dir = \"/from/file\"\n[database]\nurl = \"sqlite:/from/file.sqlite\"\n[feeds]\nsources = [\"osv:/from/file\"]\n";
+    let env = |k: &str| match k {
+        "ANCHORAGE_DATABASE_URL" => Some(OsString::from("postgres://postgres@127.0.0.1/x")),
+        "ANCHORAGE_FEED_SOURCES" => Some(OsString::from("osv:/a, nvd:/b")),
+        "ANCHORAGE_DATA_DIR" => Some(OsString::from("/from/env")),
+        "NVD_API_KEY" => Some(OsString::from(SECRET)),
+        _ => None,
+    };
+    let s = load_text_with(text, &env).unwrap();
+    assert_eq!(
+        s.database().url.expose_secret(),
+        "postgres://postgres@127.0.0.1/x"
+    );
+    assert_eq!(s.feeds().sources, ["osv:/a", "nvd:/b"]);
+    assert_eq!(s.data_dir(), PathBuf::from("/from/env"));
+    assert_eq!(s.vulndb_dir(None), PathBuf::from("/from/env/vulndb"));
+    assert_eq!(
+        s.vulndb_dir(Some(Path::new("/flag"))),
+        PathBuf::from("/flag")
+    );
+    assert_eq!(s.env.nvd_api_key.as_ref().unwrap().expose_secret(), SECRET);
+    assert!(!format!("{:?}", s.env).contains(SECRET));
+    let bad = |k: &str| (k == "ANCHORAGE_DATABASE_URL").then(|| OsString::from("mysql://x"));
+    let err = load_text_with("", &bad).unwrap_err();
+    assert!(
+        err.contains("ANCHORAGE_DATABASE_URL") && err.contains("database.url"),
+        "{err}"
+    );
+}
+
+#[test]
+fn synthetic_bad_role_values_name_the_key() {
+    for (text, key, says) in [
+        (
+            "[server]\nlisten = \"localhost\"\n",
+            "server.listen",
+            "not an address",
+        ),
+        (
+            "[server]\npublic_url = \"ftp://x\"\n",
+            "server.public_url",
+            "http",
+        ),
+        ("[worker]\ncount = 0\n", "worker.count", "1..=256"),
+        (
+            "[database]\nurl = \"mysql://x/y\"\n",
+            "database.url",
+            "not supported",
+        ),
+        (
+            "[database]\nmax_connections = 0\n",
+            "database.max_connections",
+            "1..=1000",
+        ),
+        (
+            "[feeds]\nsources = [\"osv:ftp://x/all.zip\"]\n",
+            "feeds.sources[0]",
+            "http",
+        ),
+        (
+            "[feeds]\nsync_interval_secs = 5\n",
+            "feeds.sync_interval_secs",
+            "below 60",
+        ),
+        (
+            "[webhooks]\nurl = \"not a url\"\n",
+            "webhooks.url",
+            "not a URL",
+        ),
+        (
+            "[webhooks]\nsecret = \"a\"\nsecret_env = \"B\"\n",
+            "webhooks.secret",
+            "only one",
+        ),
+        (
+            "[webhooks]\nsecret_env = \"UNSET_VAR\"\n",
+            "webhooks.secret_env",
+            "not set",
+        ),
+        (
+            "[scan]\nfail_on = \"severe\"\n",
+            "scan.fail_on",
+            "not a severity",
+        ),
+        ("[scan]\noutput = \"xml\"\n", "scan.output", "not an output"),
+    ] {
+        let err = load_text_with(text, &no_env).unwrap_err();
+        assert!(err.contains(key) && err.contains(says), "{text}: {err}");
+    }
+    // Unknown keys inside a role section are refused like any other, naming key and line.
+    let (path, err) = load_error("[server]\nlisten = \"127.0.0.1:1\"\nlisen = \"x\"\n");
+    assert!(err.contains("lisen") && err.contains("line 3"), "{err}");
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    let (_, err) = load_error("[webhooks]\nsecret = \"hunter2-not-shown\"\nsecrt = 1\n");
+    assert!(err.contains("secrt") && !err.contains("hunter2"), "{err}");
+    let (_, err) = load_error("[storage]\nx = 1\n");
+    assert!(err.contains("storage"), "{err}");
+}

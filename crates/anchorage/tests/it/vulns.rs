@@ -489,3 +489,41 @@ fn a_missing_archive_prints_each_cause_once() {
          /nonexistent/missing.tar: No such file or directory (os error 2)\n"
     );
 }
+
+/// `[scan]` in the config file sets scan defaults; a flag wins.
+#[test]
+fn scan_section_of_the_config_file_sets_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_db(dir.path());
+    let config = dir.path().join("anchorage.toml");
+    std::fs::write(
+        &config,
+        "[scan]\nfail_on = \"unknown\"\noutput = \"json\"\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let src = format!(
+        "oci-archive:{}",
+        corpus()
+            .join("images/archives/alpine-3.12.oci.tar")
+            .display()
+    );
+    let out = run(&["scan", &src, "--db-dir", &db, "--config", &config]);
+    assert_eq!(out.status.code(), Some(1), "fail_on from the file");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("findings").is_some(), "output from the file");
+    let flags = run(&[
+        "scan",
+        &src,
+        "--db-dir",
+        &db,
+        "--config",
+        &config,
+        "--fail-on",
+        "critical",
+        "-o",
+        "table",
+    ]);
+    assert_eq!(flags.status.code(), Some(0));
+    assert!(stdout(&flags).starts_with("NAME"));
+}

@@ -1,0 +1,75 @@
+//! Why a store operation failed.
+
+use crate::Backend;
+
+/// A store error. Messages name the backend and the step, never the database URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The URL's scheme names no supported backend.
+    #[error("database URL scheme {scheme:?} is not supported (use sqlite:PATH or postgres://...)")]
+    UnsupportedUrl {
+        /// The scheme found.
+        scheme: String,
+    },
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the {backend:?} database: {reason}")]
+    Connect {
+        /// The backend.
+        backend: Backend,
+        /// Why (the URL removed).
+        reason: String,
+    },
+    /// A migration failed; nothing of it was applied.
+    #[error("migration {version} ({description}) failed")]
+    Migration {
+        /// Its version.
+        version: i64,
+        /// Its description.
+        description: &'static str,
+        /// The database error.
+        #[source]
+        error: sqlx::Error,
+    },
+    /// The database holds migrations this program does not know (it was created by a newer
+    /// version).
+    #[error("the database has migration {version}, newer than this program knows (latest {known})")]
+    NewerSchema {
+        /// The unknown version found.
+        version: i64,
+        /// The latest version this program knows.
+        known: i64,
+    },
+    /// A query failed.
+    #[error("database query failed: {what}")]
+    Query {
+        /// The step.
+        what: &'static str,
+        /// The database error.
+        #[source]
+        error: sqlx::Error,
+    },
+}
+
+/// The class of a [`StoreError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// Bad configuration (URL).
+    Config,
+    /// The database is unreachable or failed.
+    Unavailable,
+    /// The schema does not fit this program.
+    Schema,
+}
+
+impl StoreError {
+    /// The class of this error.
+    pub fn kind(&self) -> StoreErrorKind {
+        match self {
+            StoreError::UnsupportedUrl { .. } => StoreErrorKind::Config,
+            StoreError::Connect { .. } | StoreError::Query { .. } => StoreErrorKind::Unavailable,
+            StoreError::Migration { .. } | StoreError::NewerSchema { .. } => StoreErrorKind::Schema,
+        }
+    }
+}

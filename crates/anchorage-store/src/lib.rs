@@ -1,0 +1,116 @@
+//! Server persistence behind one interface: [`connect`] opens SQLite (`sqlite:PATH`, the
+//! embedded default) or PostgreSQL (`postgres://...`) through sqlx's `Any` driver, and
+//! [`Database::migrate`] applies this crate's migrations for that backend, each once, in order,
+//! inside a transaction, recorded in `anchorage_migrations`. Repositories (images, analyses,
+//! jobs, ...) are added on top of [`Database`] by the server issues.
+
+mod error;
+mod migrate;
+
+use std::str::FromStr as _;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+
+pub use error::{StoreError, StoreErrorKind};
+pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
+
+/// The database behind a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// SQLite file (embedded, one machine).
+    Sqlite,
+    /// PostgreSQL server (several API and worker processes).
+    Postgres,
+}
+
+impl Backend {
+    /// The backend named by a URL's scheme.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl {
+                scheme: url.split(':').next().unwrap_or_default().to_string(),
+            })
+        }
+    }
+}
+
+/// How to connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Pool size.
+    pub max_connections: u32,
+    /// Longest wait for a pooled connection, seconds.
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout_secs: 30,
+        }
+    }
+}
+
+/// An open database (a connection pool) and its backend.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: sqlx::AnyPool,
+    backend: Backend,
+}
+
+/// Opens the database at `url` (`sqlite:PATH`, created when missing, or `postgres://...`).
+/// The URL may hold a password: it is never part of an error or a log line.
+pub async fn connect(url: &SecretString, options: &ConnectOptions) -> Result<Database, StoreError> {
+    sqlx::any::install_default_drivers();
+    let raw = url.expose_secret();
+    let backend = Backend::of_url(raw)?;
+    let mut text = raw.to_string();
+    if backend == Backend::Sqlite && !text.contains("mode=") {
+        // Create the file on first use (sqlx opens read-write without creating by default).
+        text.push(if text.contains('?') { '&' } else { '?' });
+        text.push_str("mode=rwc");
+    }
+    let connect = AnyConnectOptions::from_str(&text).map_err(|e| StoreError::Connect {
+        backend,
+        reason: redact(&e.to_string(), raw),
+    })?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(std::time::Duration::from_secs(options.acquire_timeout_secs))
+        .connect_with(connect)
+        .await
+        .map_err(|e| StoreError::Connect {
+            backend,
+            reason: redact(&e.to_string(), raw),
+        })?;
+    Ok(Database { pool, backend })
+}
+
+/// Removes the URL (which may hold a password) from a driver message.
+fn redact(message: &str, url: &str) -> String {
+    message.replace(url, "[database url]")
+}
+
+impl Database {
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool (for the repositories built on this crate).
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
