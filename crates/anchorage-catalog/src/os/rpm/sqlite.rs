@@ -103,7 +103,7 @@ fn read_into(
     limits: &SqliteLimits,
     out: &mut Parsed<Vec<u8>>,
 ) -> Result<(), ReadError> {
-    let mut conn = open(path, limits)?;
+    let conn = open(path, limits)?;
     let deadline = Instant::now() + limits.max_time;
     // Called every 1000 virtual-machine steps; returning true interrupts the statement.
     conn.progress_handler(1000, Some(move || Instant::now() >= deadline))?;
