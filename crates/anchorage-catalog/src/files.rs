@@ -78,10 +78,20 @@ fn kind_name(kind: EntryKind) -> &'static str {
     }
 }
 
-/// sha256 hex of a regular file, streamed.
-pub(crate) fn sha256_of(fs: &dyn ImageFs, entry: &FileEntry) -> Result<String, String> {
+/// The digests of one regular file.
+pub(crate) struct FileDigests {
+    pub(crate) sha256: String,
+    pub(crate) sha1: String,
+    pub(crate) md5: String,
+}
+
+/// sha256, sha1 and md5 hex of a regular file, in one streamed read: package databases record
+/// sha256 (rpm), sha1 (apk) or md5 (dpkg), and SPDX requires sha1.
+pub(crate) fn digests_of(fs: &dyn ImageFs, entry: &FileEntry) -> Result<FileDigests, String> {
     let mut reader = fs.open_entry(entry).map_err(|e| e.to_string())?;
-    let mut hasher = Sha256::new();
+    let mut sha256 = Sha256::new();
+    let mut sha1 = sha1::Sha1::new();
+    let mut md5 = md5::Md5::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = reader
@@ -90,9 +100,15 @@ pub(crate) fn sha256_of(fs: &dyn ImageFs, entry: &FileEntry) -> Result<String, S
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
+        sha256.update(&buf[..n]);
+        sha1.update(&buf[..n]);
+        md5.update(&buf[..n]);
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(FileDigests {
+        sha256: hex::encode(sha256.finalize()),
+        sha1: hex::encode(sha1.finalize()),
+        md5: hex::encode(md5.finalize()),
+    })
 }
 
 /// Builds the file records of the whole tree.
@@ -105,9 +121,9 @@ pub(crate) fn file_records(
     let owners = resolved_ownership(fs, packages);
     let mut out = Vec::new();
     for entry in fs.entries() {
-        let sha256 = if digests && matches!(entry.kind, EntryKind::File | EntryKind::Hardlink) {
-            match sha256_of(fs, entry) {
-                Ok(h) => Some(h),
+        let d = if digests && matches!(entry.kind, EntryKind::File | EntryKind::Hardlink) {
+            match digests_of(fs, entry) {
+                Ok(d) => Some(d),
                 Err(e) => {
                     ctx.warn("files", Some(&entry.path), format!("cannot hash file: {e}"));
                     None
@@ -115,6 +131,10 @@ pub(crate) fn file_records(
             }
         } else {
             None
+        };
+        let (sha256, sha1, md5) = match d {
+            Some(d) => (Some(d.sha256), Some(d.sha1), Some(d.md5)),
+            None => (None, None, None),
         };
         out.push(FileRecord {
             path: entry.path.clone(),
@@ -125,6 +145,8 @@ pub(crate) fn file_records(
             gid: entry.gid,
             link_target: entry.link_target.clone(),
             sha256,
+            sha1,
+            md5,
             layer: fs
                 .layers()
                 .get(entry.layer_index)
