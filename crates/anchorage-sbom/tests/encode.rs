@@ -551,7 +551,11 @@ fn spdx_output_passes_the_spdx_projects_validator() {
         ("bookworm-app", support::bookworm_app()),
     ] {
         let path = dir.path().join(format!("{label}.spdx.json"));
-        std::fs::write(&path, encode_to_vec(&analysis, SbomFormat::SpdxJson).unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            encode_to_vec(&analysis, SbomFormat::SpdxJson).unwrap(),
+        )
+        .unwrap();
         let out = std::process::Command::new(&tool)
             .arg("-i")
             .arg(&path)
