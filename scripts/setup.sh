@@ -14,9 +14,12 @@ set -euo pipefail
 #   busybox, nginx-core, redis-tools, openjdk-17-jre-headless, libguava-java, libcommons-io-java,
 #   libatinject-jsr330-api-java, libcurl4, python3.11-minimal, nodejs
 #                    - real binaries and jars the binary-classifier and Java catalogers are tested on
+#   openjdk-17-jdk-headless - `jar`, to build wars around the real jars (nested-archive tests)
+#   python3-venv     - the venv that holds the SPDX project's validator (below)
 NEEDED=(docker-registry skopeo umoci apache2-utils openssl rpm db5.3-util time jq curl
   busybox nginx-core redis-tools openjdk-17-jre-headless libguava-java libcommons-io-java
-  libatinject-jsr330-api-java libcurl4 python3.11-minimal nodejs)
+  libatinject-jsr330-api-java libcurl4 python3.11-minimal nodejs openjdk-17-jdk-headless
+  python3-venv)
 missing=()
 for p in "${NEEDED[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,6 +30,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The SPDX project's own validator (`pyspdxtools -i FILE`, PyPI spdx-tools 0.8.x): the SPDX
+# output tests run it next to the JSON schema. Installed into its own venv, idempotently.
+SPDX_VENV=/opt/anchorage-venv
+if ! "$SPDX_VENV/bin/pyspdxtools" --help >/dev/null 2>&1; then
+  echo "setup: installing spdx-tools 0.8 into $SPDX_VENV"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO /usr/bin/python3 -m venv "$SPDX_VENV"
+  $SUDO "$SPDX_VENV/bin/pip" install -q 'spdx-tools>=0.8,<0.9'
 fi
 
 # cargo-nextest runs the test suite (installed on the project's machines; install if absent).

@@ -1,10 +1,12 @@
 //! File records: every path of the squashed tree with type, size, mode, owner ids, link
-//! target, sha256 of regular files, the layer it came from, and the package that owns it.
+//! target, sha256/sha1/md5 of regular files, the layer it came from, and the package that owns it.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use anchorage_image::{EntryKind, FileEntry, ImageFs};
+use md5::Md5;
+use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
 use crate::model::{ContentHit, FileRecord, Package, PackageFile, PackageMetadata};
@@ -79,12 +81,44 @@ fn kind_name(kind: EntryKind) -> &'static str {
     }
 }
 
+/// The digests of one regular file, computed in the walk's one read: package databases record
+/// sha256 (rpm), sha1 (apk) or md5 (dpkg), and SPDX requires sha1. Raw bytes, 68 per file;
+/// hex only in the records that are kept.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileDigests {
+    pub(crate) sha256: [u8; 32],
+    pub(crate) sha1: [u8; 20],
+    pub(crate) md5: [u8; 16],
+}
+
+/// A running [`FileDigests`].
+struct Hashers(Sha256, Sha1, Md5);
+
+impl Hashers {
+    fn new() -> Self {
+        Self(Sha256::new(), Sha1::new(), Md5::new())
+    }
+    fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+        self.1.update(bytes);
+        self.2.update(bytes);
+    }
+    fn finish(self) -> FileDigests {
+        FileDigests {
+            sha256: self.0.finalize().into(),
+            sha1: self.1.finalize().into(),
+            md5: self.2.finalize().into(),
+        }
+    }
+}
+
 /// What the single walk gathers besides the catalogers' file lists: file records (owners
 /// attached later), secret and content hits, and the warnings of each stage in order.
 #[derive(Default)]
 pub(crate) struct WalkOutput {
-    /// sha256 of each entry in walk order (`None`: not a regular file, digests off, or unreadable).
-    pub(crate) digests: Vec<Option<[u8; 32]>>,
+    /// Digests of each entry in walk order (`None`: not a regular file, digests off, or
+    /// unreadable).
+    pub(crate) digests: Vec<Option<FileDigests>>,
     pub(crate) secrets: Vec<ContentHit>,
     pub(crate) content_hits: Vec<ContentHit>,
     pub(crate) file_warnings: Vec<(String, String)>,
@@ -104,7 +138,7 @@ const CHUNK: usize = 64 * 1024;
 pub(crate) const HEAD: usize = 16;
 
 /// Reads the content of `entry` once: hashes it (when `digest`) and, when it is small enough
-/// for the secret scan, keeps it for the rules. Returns (sha256, content kept for scanning).
+/// for the secret scan, keeps it for the rules. Returns the digests (sha256, sha1, md5) and keeps the content for scanning in `buf`.
 fn read_once(
     fs: &dyn ImageFs,
     entry: &FileEntry,
@@ -112,9 +146,9 @@ fn read_once(
     keep: bool,
     buf: &mut Vec<u8>,
     head: &mut Vec<u8>,
-) -> Result<Option<[u8; 32]>, String> {
+) -> Result<Option<FileDigests>, String> {
     let mut reader = fs.open_entry(entry).map_err(|e| e.to_string())?;
-    let mut hasher = digest.then(Sha256::new);
+    let mut hasher = digest.then(Hashers::new);
     buf.clear();
     let mut chunk = [0u8; CHUNK];
     loop {
@@ -135,7 +169,7 @@ fn read_once(
             buf.extend_from_slice(&chunk[..n]);
         }
     }
-    Ok(hasher.map(|h| h.finalize().into()))
+    Ok(hasher.map(Hashers::finish))
 }
 
 /// Records one entry of the walk: its sha256 (computed in the same read as the secret and
@@ -194,7 +228,7 @@ pub(crate) fn walk_entry(
 pub(crate) fn build_records(
     fs: &dyn ImageFs,
     packages: &[Package],
-    digests: Vec<Option<[u8; 32]>>,
+    digests: Vec<Option<FileDigests>>,
     scope: FileRecordScope,
 ) -> Vec<FileRecord> {
     let owners = resolved_ownership(fs, packages);
@@ -233,7 +267,9 @@ pub(crate) fn build_records(
             mode: entry.mode,
             uid: entry.uid,
             gid: entry.gid,
-            sha256: digest.map(hex::encode),
+            sha256: digest.map(|d| hex::encode(d.sha256)),
+            sha1: digest.map(|d| hex::encode(d.sha1)),
+            md5: digest.map(|d| hex::encode(d.md5)),
             layer: fs
                 .layers()
                 .get(entry.layer_index)

@@ -227,6 +227,13 @@ pub(crate) fn owned_files(analysis: &Analysis) -> Vec<Vec<OwnedFile<'_>>> {
                     {
                         f.checksums.push(c);
                     }
+                    if let Some(c) = f
+                        .record
+                        .and_then(|r| r.sha1.as_deref())
+                        .and_then(|v| Checksum::new("sha1", v))
+                    {
+                        f.checksums.push(c);
+                    }
                     f.checksums.sort_by(|a, b| a.algorithm.cmp(b.algorithm));
                     f.checksums.dedup_by(|a, b| a.algorithm == b.algorithm);
                     f

@@ -36,7 +36,7 @@ struct Document<'a> {
     creation_info: CreationInfo,
     packages: Vec<SpdxPackage<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    files: Vec<SpdxFile<'a>>,
+    files: Vec<SpdxFile>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     has_extracted_licensing_infos: Vec<ExtractedLicense>,
     relationships: Vec<Relationship>,
@@ -92,8 +92,8 @@ struct VerificationCode {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SpdxFile<'a> {
-    file_name: &'a str,
+struct SpdxFile {
+    file_name: String,
     #[serde(rename = "SPDXID")]
     spdx_id: String,
     checksums: Vec<SpdxChecksum>,
@@ -288,7 +288,7 @@ fn build(analysis: &Analysis) -> Document<'_> {
         })
         .collect();
     let owned = common::owned_files(analysis);
-    let mut files: BTreeMap<&str, SpdxFile<'_>> = BTreeMap::new();
+    let mut files: BTreeMap<&str, SpdxFile> = BTreeMap::new();
     let mut evidence: Vec<Relationship> = Vec::new();
     let mut contains: Vec<Relationship> = Vec::new();
     let file_layer: HashMap<&str, &anchorage_model::FileRecord> = analysis
@@ -305,9 +305,11 @@ fn build(analysis: &Analysis) -> Document<'_> {
                 package_verification_code_value: code,
             });
         }
+        // SPDX: a package with `filesAnalyzed: false` must not CONTAIN files.
+        let files_analyzed = spdx_package.files_analyzed;
         packages.push(spdx_package);
         relationships.push(rel(&root_id, id, "CONTAINS"));
-        for f in owned {
+        for f in owned.iter().filter(|_| files_analyzed) {
             if let Some(entry) = file_entry(f) {
                 let fid = entry.spdx_id.clone();
                 files.entry(f.path).or_insert(entry);
@@ -321,11 +323,9 @@ fn build(analysis: &Analysis) -> Document<'_> {
             let f = OwnedFile {
                 path: record.path.as_str(),
                 record: Some(record),
-                checksums: record
-                    .sha256
-                    .as_deref()
-                    .and_then(|v| Checksum::new("sha256", v))
+                checksums: [("sha1", &record.sha1), ("sha256", &record.sha256)]
                     .into_iter()
+                    .filter_map(|(alg, v)| v.as_deref().and_then(|v| Checksum::new(alg, v)))
                     .collect(),
             };
             if let Some(entry) = file_entry(&f) {
@@ -403,13 +403,18 @@ fn verification_code(owned: &[OwnedFile<'_>]) -> Option<String> {
     Some(hex::encode(sha.finalize()))
 }
 
-fn file_entry<'a>(f: &OwnedFile<'a>) -> Option<SpdxFile<'a>> {
-    // The schema requires at least one checksum per file.
-    if f.checksums.is_empty() {
+fn file_entry(f: &OwnedFile<'_>) -> Option<SpdxFile> {
+    // SPDX 2.3 requires a SHA1 checksum on every file (the SPDX tools reject others).
+    if !f.checksums.iter().any(|c| c.algorithm == "sha1") {
         return None;
     }
     Some(SpdxFile {
-        file_name: f.path,
+        // SPDX file names are relative to the package root: `./usr/bin/x`.
+        file_name: if f.path.starts_with('/') {
+            format!(".{}", f.path)
+        } else {
+            format!("./{}", f.path)
+        },
         spdx_id: file_id(f.path),
         checksums: f.checksums.iter().map(checksum).collect(),
         license_concluded: NOASSERTION,

@@ -288,6 +288,12 @@ pub struct FileRecord {
     /// sha256 hex of regular files.
     #[serde(default)]
     pub sha256: Option<String>,
+    /// sha1 hex of regular files (SPDX file checksums, apk's `Z:Q1` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    /// md5 hex of regular files (dpkg's `.md5sums`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
     /// Layer diff_id the entry came from.
     #[serde(default)]
     pub layer: Option<Digest>,

@@ -31,8 +31,8 @@ pub(super) fn run(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
             PackageTypeFilter::Is(PackageType::Gem),
             "Gem is blacklisted",
         ),
-        ("npms", t) => feed_check(t, ctx, PackageType::Npm),
-        ("ruby_gems", t) => feed_check(t, ctx, PackageType::Gem),
+        ("npms", t) => feed_check(rule, t, ctx, PackageType::Npm),
+        ("ruby_gems", t) => feed_check(rule, t, ctx, PackageType::Gem),
         _ => Vec::new(),
     }
 }
@@ -139,9 +139,9 @@ fn package_files(p: &Package) -> &[PackageFile] {
 }
 
 /// Compares each file recorded in the package databases with the analyzed file tree. A file
-/// counts as changed when its recorded sha256 differs from the analyzed sha256, or when it is a
-/// regular file in the database but not in the tree. Databases that record only md5 or sha1
-/// (dpkg, apk) can be checked for missing files only, because the analysis keeps sha256.
+/// counts as changed when its recorded digest (sha256 for rpm, sha1 for apk, md5 for dpkg)
+/// differs from the analyzed one, and missing when it is a regular file in the database but
+/// not in the tree.
 fn verify(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
     let only_packages = rule.list("only_packages");
     let only_dirs = rule.list("only_directories");
@@ -175,16 +175,21 @@ fn verify(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
                 }
                 Some(f) if check != Some("missing") => {
                     let Some(d) = &pf.digest else { continue };
-                    if !d.algorithm.eq_ignore_ascii_case("sha256") {
-                        continue;
-                    }
-                    if let Some(actual) = &f.sha256
+                    // The file-digest pass records sha256, sha1 and md5, so rpm (sha256), apk
+                    // (sha1 from `Z:Q1`) and dpkg (md5 from `.md5sums`) records all compare.
+                    let (alg, actual) = match d.algorithm.to_ascii_lowercase().as_str() {
+                        "sha256" => ("sha256", &f.sha256),
+                        "sha1" => ("sha1", &f.sha1),
+                        "md5" => ("md5", &f.md5),
+                        _ => continue,
+                    };
+                    if let Some(actual) = actual
                         && !actual.eq_ignore_ascii_case(&d.value)
                     {
                         out.push(Fired::new(
                             format!("Package {} file {} has changed", p.name, pf.path),
                             format!("file {} of package {} {}", pf.path, p.name, p.version),
-                            format!("recorded sha256 {} differs from analyzed sha256 {actual} (check=changed)", d.value),
+                            format!("recorded {alg} {} differs from analyzed {alg} {actual} (check=changed)", d.value),
                         ));
                     }
                 }
@@ -264,7 +269,7 @@ fn licenses(rule: &ValidRule, ctx: &Ctx<'_>, exact: bool) -> Vec<Fired> {
     )]
 }
 
-fn feed_check(trigger: &str, ctx: &Ctx<'_>, t: PackageType) -> Vec<Fired> {
+fn feed_check(rule: &ValidRule, trigger: &str, ctx: &Ctx<'_>, t: PackageType) -> Vec<Fired> {
     let group = if t == PackageType::Npm { "npm" } else { "gem" };
     let label = if t == PackageType::Npm { "NPM" } else { "GEM" };
     let feed = ctx.input.package_feeds.map(|f| {
@@ -291,8 +296,24 @@ fn feed_check(trigger: &str, ctx: &Ctx<'_>, t: PackageType) -> Vec<Fired> {
             )]
         };
     }
-    // Feed-based triggers are silent when either side has no data.
+    // Feed-based triggers are silent when either side has no data (as upstream), but an absent
+    // feed is said out loud: the rule cannot fire without it.
     let Some(feed) = feed.filter(|f| !f.is_empty()) else {
+        if ctx
+            .input
+            .analysis
+            .packages
+            .iter()
+            .any(|p| p.package_type == t)
+        {
+            ctx.warn(
+                rule,
+                format!(
+                    "the packages feed for {group} is not available, so this trigger cannot \
+                     fire; provide package feed data or drop the rule"
+                ),
+            );
+        }
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -98,3 +98,30 @@ fn cataloged_alpine_licenses_match_syft() {
     ));
     assert_eq!(e.final_action, Action::Stop);
 }
+
+/// `packages/verify` on the real Alpine apk database (sha1 from `Z:Q1`) against the real file
+/// digests (Syft's analysis of the same image): intact files pass, a changed one fires.
+#[test]
+fn verify_changed_compares_apk_sha1_records() {
+    let mut sc = cataloged("alpine-3.20", &["lib/apk/db/installed", "etc/os-release"]);
+    assert!(
+        sc.analysis
+            .files
+            .iter()
+            .any(|f| f.path == "/bin/busybox" && f.sha1.is_some())
+    );
+    let params = [("only_packages", "busybox"), ("check", "changed")];
+    let e = sc.fire("packages", "verify", &params);
+    assert!(e.rows.is_empty(), "{:?}", e.rows);
+    let f = sc
+        .analysis
+        .files
+        .iter_mut()
+        .find(|f| f.path == "/bin/busybox")
+        .unwrap();
+    f.sha1 = Some("0".repeat(40));
+    let e = sc.fire("packages", "verify", &params);
+    let rows: Vec<&str> = e.rows.iter().map(|r| r.check_output.as_str()).collect();
+    assert_eq!(rows, ["Package busybox file /bin/busybox has changed"]);
+    assert!(e.rows[0].explanation.reason.starts_with("recorded sha1 "));
+}

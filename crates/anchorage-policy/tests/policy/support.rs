@@ -189,6 +189,13 @@ fn analysis_from_syft(doc: &Value) -> Analysis {
                 .flatten()
                 .find(|d| d["algorithm"] == "sha256")
                 .map(|d| s(&d["value"])),
+            sha1: f["digests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|d| d["algorithm"] == "sha1")
+                .map(|d| s(&d["value"])),
+            md5: None,
             layer: None,
             owner: None,
         })

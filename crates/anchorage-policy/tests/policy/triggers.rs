@@ -715,3 +715,22 @@ fn synthetic_no_dockerfile_provided_silent_for_actual() {
             .is_empty()
     );
 }
+
+#[test]
+fn npm_feed_triggers_without_a_feed_warn_instead_of_staying_silent() {
+    let e = Scenario::bookworm_app().fire("npms", "newer_version_in_feed", &[]);
+    assert!(e.rows.is_empty());
+    assert_eq!(
+        e.evaluation_problems.len(),
+        1,
+        "{:?}",
+        e.evaluation_problems
+    );
+    assert!(
+        e.evaluation_problems[0]
+            .details
+            .contains("packages feed for npm is not available"),
+        "{:?}",
+        e.evaluation_problems
+    );
+}

@@ -97,7 +97,7 @@ fn package(
         version: version.into(),
         package_type: t,
         purl,
-        cpes: vec![format!("cpe:2.3:a:{name}:{name}:{version}:*:*:*:*:*:*:*")],
+        cpes: vec![anchorage_catalog::cpe::format_cpe(name, name, version)],
         licenses,
         locations: vec![location],
         source_name: None,
@@ -159,6 +159,8 @@ pub(crate) fn alpine_320() -> Analysis {
                 .unwrap()
                 .map(|l| l.to_string_lossy().into_owned()),
             sha256: (kind == "file").then(|| hex::encode(sha2::Sha256::digest(&content))),
+            sha1: (kind == "file").then(|| hex::encode(sha1::Sha1::digest(&content))),
+            md5: None,
             layer: layer.clone(),
             owner: None,
         });
