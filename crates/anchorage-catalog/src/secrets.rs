@@ -75,6 +75,7 @@ impl RuleSet {
                 hits.push(ContentHit {
                     path: path.to_string(),
                     rule: self.names[i].clone(),
+                    regex: Some(self.regexes[i].as_str().to_string()),
                     lines,
                 });
             }

@@ -20,7 +20,7 @@ pub use env::{
 pub use error::SettingsError;
 pub use roles::{
     DEFAULT_LISTEN, DatabaseSettings, FeedSettings, ScanSettings, ServerSettings, WebhookSettings,
-    WorkerSettings,
+    WorkerSettings, parse_content_rule,
 };
 pub use settings::{
     AcquireOverrides, ConfigPaths, DEFAULT_DATA_DIR, LimitSettings, RegistrySettings, Settings,

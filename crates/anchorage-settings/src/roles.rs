@@ -19,6 +19,7 @@ pub(crate) struct RawScan {
     only_fixed: Option<bool>,
     output: Option<String>,
     policy: Option<PathBuf>,
+    content_search: Option<Vec<String>>,
 }
 
 /// `[server]` as written.
@@ -101,6 +102,9 @@ pub struct ScanSettings {
     pub output: Option<String>,
     /// `policy`: bundle evaluated on every scan.
     pub policy: Option<PathBuf>,
+    /// `content_search`: content search rules, each `NAME=REGEX` or a bare `REGEX` (named by
+    /// itself), checked when written; `files/content_regex_match` reports their hits.
+    pub content_search: Option<Vec<(String, String)>>,
 }
 
 /// Default listen address of the server.
@@ -291,6 +295,15 @@ pub(crate) fn validate_roles<E>(
     }
     out.scan.output = s.output;
     out.scan.policy = s.policy.map(|p| base.join(p));
+    out.scan.content_search = s
+        .content_search
+        .map(|rules| {
+            rules
+                .iter()
+                .map(|r| parse_content_rule(r).map_err(|why| bad("scan.content_search", why)))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
     // [server]
     if let Some(l) = raw.server.listen {
         out.listen = Some(l.parse::<SocketAddr>().map_err(|e| {
@@ -484,6 +497,7 @@ impl RoleLayer {
                 only_fixed: self.scan.only_fixed.or(lower.scan.only_fixed),
                 output: self.scan.output.or(lower.scan.output),
                 policy: self.scan.policy.or(lower.scan.policy),
+                content_search: self.scan.content_search.or(lower.scan.content_search),
             },
             listen: self.listen.or(lower.listen),
             public_url: self.public_url.or(lower.public_url),
@@ -522,4 +536,24 @@ impl RoleLayer {
             webhook_timeout_secs: self.webhook_timeout_secs.or(lower.webhook_timeout_secs),
         }
     }
+}
+
+/// Parses a content search rule: `NAME=REGEX`, or a bare `REGEX` named by its own text (as
+/// Anchore's analyzer config lists bare regexes). The regex must compile.
+pub fn parse_content_rule(rule: &str) -> Result<(String, String), String> {
+    let (name, regex) = match rule.split_once('=') {
+        Some((n, r))
+            if !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+        {
+            (n.to_string(), r.to_string())
+        }
+        _ => (rule.to_string(), rule.to_string()),
+    };
+    if regex.is_empty() {
+        return Err(format!("{rule:?}: empty regular expression"));
+    }
+    regex::Regex::new(&regex).map_err(|e| format!("{rule:?}: invalid regular expression: {e}"))?;
+    Ok((name, regex))
 }

@@ -565,6 +565,11 @@ fn synthetic_bad_role_values_name_the_key() {
         ),
         ("[worker]\ncount = 0\n", "worker.count", "1..=256"),
         (
+            "[scan]\ncontent_search = [\"OK=^a\", \"BAD=(\"]\n",
+            "scan.content_search",
+            "invalid regular expression",
+        ),
+        (
             "[database]\nurl = \"mysql://x/y\"\n",
             "database.url",
             "not supported",

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod acquire_args;
+mod catalog_args;
 mod commands;
 mod exit;
 

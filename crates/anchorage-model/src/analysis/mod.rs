@@ -309,6 +309,10 @@ pub struct ContentHit {
     pub path: String,
     /// Rule name, e.g. `AWS_ACCESS_KEY`.
     pub rule: String,
+    /// The rule's regular expression as configured (Anchore's `regex_name` may name a rule by
+    /// its regex text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
     /// 1-based line numbers of the hits.
     pub lines: Vec<u64>,
 }

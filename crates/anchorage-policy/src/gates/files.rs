@@ -27,7 +27,8 @@ fn content_regex_match(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
         .analysis
         .content_hits
         .iter()
-        .filter(|h| name.is_none_or(|n| h.rule == n))
+        // Anchore: the hit's configured regex name or its regex text equals `regex_name`.
+        .filter(|h| name.is_none_or(|n| h.rule == n || h.regex.as_deref() == Some(n)))
         .map(|h| {
             Fired::new(
                 format!(

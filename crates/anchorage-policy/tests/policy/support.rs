@@ -318,6 +318,7 @@ pub(crate) fn bookworm_app() -> &'static Analysis {
         a.content_hits.push(ContentHit {
             path: "/opt/app/node/package-lock.json".into(),
             rule: "SHA512_INTEGRITY".into(),
+            regex: Some(re.as_str().to_string()),
             lines,
         });
         a

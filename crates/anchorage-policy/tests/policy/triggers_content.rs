@@ -37,6 +37,25 @@ fn content_regex_match_fires_per_real_hit() {
     );
 }
 
+/// Anchore's `regex_name` matches a hit by its configured name or by its regex text (bare
+/// regexes in the analyzer config have no other name).
+#[test]
+fn content_regex_match_selects_by_regex_text_too() {
+    let sc = Scenario::bookworm_app();
+    let e = sc.fire(
+        "files",
+        "content_regex_match",
+        &[("regex_name", r#""integrity": "sha512-"#)],
+    );
+    assert_eq!(e.rows.len(), 1, "{:?}", rows(&e));
+    let e = sc.fire(
+        "files",
+        "content_regex_match",
+        &[("regex_name", r#""integrity": "sha1-"#)],
+    );
+    assert!(e.rows.is_empty(), "{:?}", rows(&e));
+}
+
 #[test]
 fn content_regex_match_silent_without_hits() {
     assert!(
@@ -633,6 +652,7 @@ fn synthetic_secret_scan_hits() {
     sc.analysis.secrets.push(ContentHit {
         path: "/opt/app/.env".into(),
         rule: "AWS_ACCESS_KEY".into(),
+        regex: None,
         lines: vec![3],
     });
     let e = sc.fire("secret_scans", "content_regex_checks", &[]);

@@ -21,6 +21,9 @@ pub(crate) struct Args {
     /// How to reach the image (platform, registries, credentials, cache, config file).
     #[command(flatten)]
     pub(crate) acquire: crate::acquire_args::AcquireArgs,
+    /// What the catalog is told beyond the image (Dockerfile, content search rules).
+    #[command(flatten)]
+    pub(crate) catalog: crate::catalog_args::CatalogArgs,
 }
 
 fn parse_format(s: &str) -> Result<SbomFormat, String> {
@@ -30,6 +33,7 @@ fn parse_format(s: &str) -> Result<SbomFormat, String> {
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<crate::ExitStatus> {
     let (settings, mut analysis) = args.acquire.resolve(&args.source)?;
+    args.catalog.apply(&settings, &mut analysis)?;
     if matches!(
         args.output,
         SbomFormat::CycloneDxJson | SbomFormat::SpdxJson

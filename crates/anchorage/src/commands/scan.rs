@@ -35,6 +35,9 @@ pub(crate) struct SourceArgs {
     /// How to reach the image (platform, registries, credentials, cache, config file).
     #[command(flatten)]
     pub(crate) acquire: crate::acquire_args::AcquireArgs,
+    /// What the catalog is told beyond the image (Dockerfile, content search rules).
+    #[command(flatten)]
+    pub(crate) catalog: crate::catalog_args::CatalogArgs,
     /// Vulnerability store directory (default `$ANCHORAGE_DATA_DIR/vulndb` or
     /// `./anchorage-data/vulndb`).
     #[arg(long = "db-dir", value_name = "DIR")]
@@ -50,7 +53,8 @@ pub(crate) async fn load_analysis(
     source: &str,
     args: &SourceArgs,
 ) -> anyhow::Result<(Engine, Analysis, anchorage_settings::Settings)> {
-    let (settings, analyze) = args.acquire.resolve(source)?;
+    let (settings, mut analyze) = args.acquire.resolve(source)?;
+    args.catalog.apply(&settings, &mut analyze)?;
     let engine = crate::acquire_args::engine(&settings, analyze, args.db_dir.as_deref())?;
     if args.from_analysis {
         let meta = std::fs::metadata(source).with_context(|| format!("cannot read {source}"))?;

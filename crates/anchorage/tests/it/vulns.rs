@@ -527,3 +527,86 @@ fn scan_section_of_the_config_file_sets_defaults() {
     assert_eq!(flags.status.code(), Some(0));
     assert!(stdout(&flags).starts_with("NAME"));
 }
+
+/// Issue 13 item 4: `--dockerfile` feeds the `dockerfile` gate the actual Dockerfile, and
+/// `--content-search` (or the config file's `[scan] content_search`) feeds
+/// `files/content_regex_match`; before, both gates were silently fed nothing from the CLI.
+#[test]
+fn dockerfile_and_content_search_reach_their_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_db(dir.path());
+    let bundle = serde_json::json!({
+        "id": "b", "name": "b", "version": "1_0",
+        "policies": [{"id": "p1", "name": "p1", "version": "1_0", "rules": [
+            {"id": "r-nodf", "gate": "dockerfile", "trigger": "no_dockerfile_provided",
+             "action": "WARN", "params": []},
+            {"id": "r-user", "gate": "dockerfile", "trigger": "instruction", "action": "STOP",
+             "params": [{"name": "instruction", "value": "USER"},
+                        {"name": "check", "value": "="}, {"name": "value", "value": "root"},
+                        {"name": "actual_dockerfile_only", "value": "true"}]},
+            {"id": "r-content", "gate": "files", "trigger": "content_regex_match",
+             "action": "WARN", "params": [{"name": "regex_name", "value": "DEBIAN_12"}]}
+        ]}],
+        "whitelists": [],
+        "mappings": [{"name": "all", "registry": "*", "repository": "*",
+                      "image": {"type": "tag", "value": "*"}, "policy_id": "p1", "whitelist_ids": []}]
+    });
+    let bundle_path = dir.path().join("bundle.json");
+    std::fs::write(&bundle_path, serde_json::to_vec(&bundle).unwrap()).unwrap();
+    let dockerfile = dir.path().join("Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        "FROM debian:bookworm\nUSER root\nCMD [\"bash\"]\n",
+    )
+    .unwrap();
+    let src = format!("dir:{}", corpus().join("images/debian-bookworm").display());
+    let triggers = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            &src,
+            "--db-dir",
+            &db,
+            "--policy",
+            bundle_path.to_str().unwrap(),
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let mut t: Vec<String> = v["policy_evaluation"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["trigger"].as_str().unwrap().to_string())
+            .collect();
+        t.sort();
+        (out.status.code(), t)
+    };
+    assert_eq!(
+        triggers(&[]),
+        (Some(0), vec!["no_dockerfile_provided".to_string()])
+    );
+    let df = dockerfile.to_str().unwrap();
+    assert_eq!(
+        triggers(&[
+            "--dockerfile",
+            df,
+            "--content-search",
+            r"DEBIAN_12=^12\.\d+"
+        ]),
+        (
+            Some(1),
+            vec!["content_regex_match".to_string(), "instruction".to_string()]
+        )
+    );
+    // A rule that cannot compile is refused up front, naming it.
+    let out = run(&["scan", &src, "--db-dir", &db, "--content-search", "BAD=("]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid regular expression"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
