@@ -4,4 +4,5 @@
 
 mod behaviour;
 mod corpus_expected;
+mod sarif_schema;
 mod support;
