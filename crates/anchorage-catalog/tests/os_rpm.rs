@@ -106,6 +106,15 @@ fn cataloger_reads_rpmdb_at_its_image_path_with_purls() {
         panic!()
     };
     assert_eq!(m.epoch, Some(2));
+    // `%config /etc/hello.conf` in hello.spec: the rpm file flag marks it (packages/verify
+    // skips configuration files); the binaries are not.
+    let config: Vec<&str> = m
+        .files
+        .iter()
+        .filter(|f| f.config)
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(config, ["/etc/hello.conf"]);
     assert!(
         m.files
             .iter()

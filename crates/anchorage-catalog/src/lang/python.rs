@@ -177,6 +177,7 @@ pub(crate) fn parse_record(input: &str, root: &str) -> Vec<PackageFile> {
             PackageFile {
                 path: join(root, &path),
                 digest,
+                config: false,
             }
         })
         .collect()
@@ -191,6 +192,7 @@ fn parse_installed_files(input: &str, egg_info_dir: &str) -> Vec<PackageFile> {
         .map(|l| PackageFile {
             path: join(egg_info_dir, l),
             digest: None,
+            config: false,
         })
         .collect()
 }

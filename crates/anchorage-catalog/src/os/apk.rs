@@ -93,7 +93,11 @@ pub fn parse_installed(bytes: &[u8]) -> Parsed<ApkEntry> {
                 } else {
                     format!("/{dir}/{value}")
                 };
-                cur.files.push(PackageFile { path, digest: None });
+                cur.files.push(PackageFile {
+                    path,
+                    digest: None,
+                    config: false,
+                });
             }
             "Z" => match cur.files.last_mut() {
                 Some(f) => f.digest = Some(decode_checksum(&value)),

@@ -1,7 +1,7 @@
 //! dpkg: `var/lib/dpkg/status`, distroless `status.d/*`, file lists and md5sums from
 //! `var/lib/dpkg/info/`, licenses from `usr/share/doc/*/copyright`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
@@ -378,12 +378,11 @@ impl DpkgCataloger {
                 for w in parsed.warnings {
                     ctx.warn(STAGE, Some(&list), w);
                 }
-                files.extend(
-                    parsed
-                        .packages
-                        .into_iter()
-                        .map(|path| PackageFile { path, digest: None }),
-                );
+                files.extend(parsed.packages.into_iter().map(|path| PackageFile {
+                    path,
+                    digest: None,
+                    config: false,
+                }));
             }
             for md5_path in [
                 format!("/var/lib/dpkg/info/{base}.md5sums"),
@@ -401,6 +400,10 @@ impl DpkgCataloger {
         }
         md5s.extend(e.conffiles.iter().cloned());
         attach_md5s(&mut files, md5s);
+        let conffiles: HashSet<&str> = e.conffiles.iter().map(|(p, _)| p.as_str()).collect();
+        for f in &mut files {
+            f.config = conffiles.contains(f.path.as_str());
+        }
         // Only the package's own doc directory, as Syft does (a missing file means no
         // declared licenses; another package's copyright would be a guess).
         let mut licenses = Vec::new();
@@ -471,7 +474,11 @@ fn attach_md5s(files: &mut Vec<PackageFile>, md5s: Vec<(String, String)>) {
             Some(&i) => files[i].digest = digest,
             None => {
                 index.insert(path.clone(), files.len());
-                files.push(PackageFile { path, digest });
+                files.push(PackageFile {
+                    path,
+                    digest,
+                    config: false,
+                });
             }
         }
     }
@@ -490,10 +497,12 @@ mod tests {
             PackageFile {
                 path: "/a".into(),
                 digest: None,
+                config: false,
             },
             PackageFile {
                 path: "/b".into(),
                 digest: None,
+                config: false,
             },
         ];
         attach_md5s(
@@ -532,6 +541,7 @@ mod tests {
             .map(|p| PackageFile {
                 path: p.clone(),
                 digest: None,
+                config: false,
             })
             .collect();
         let md5s: Vec<(String, String)> = paths

@@ -45,6 +45,10 @@ pub struct PackageFile {
     /// Digest algorithm (`md5`, `sha1`, `sha256`) and hex value, when recorded.
     #[serde(default)]
     pub digest: Option<FileDigest>,
+    /// A configuration file (dpkg `Conffiles`, rpm `%config`): administrators are expected to
+    /// change it, so `packages/verify` does not report it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub config: bool,
 }
 
 /// A recorded file digest.

@@ -152,6 +152,10 @@ fn verify(rule: &ValidRule, ctx: &Ctx<'_>) -> Vec<Fired> {
             continue;
         }
         for pf in package_files(p) {
+            // Configuration files (dpkg conffiles, rpm %config) are meant to be edited.
+            if pf.config {
+                continue;
+            }
             if !only_dirs.is_empty()
                 && !only_dirs.iter().any(|d| {
                     let d = d.trim_end_matches('/');

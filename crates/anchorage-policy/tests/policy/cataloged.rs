@@ -125,3 +125,54 @@ fn verify_changed_compares_apk_sha1_records() {
     assert_eq!(rows, ["Package busybox file /bin/busybox has changed"]);
     assert!(e.rows[0].explanation.reason.starts_with("recorded sha1 "));
 }
+
+/// Issue 13 item 4: `packages/verify` skips configuration files. On the real bookworm dpkg
+/// status, `/etc/adduser.conf` is one of adduser's `Conffiles` (md5 recorded): an edited copy
+/// is not reported, while the same edit on a file that is not a conffile is.
+#[test]
+fn verify_skips_dpkg_conffiles() {
+    let mut sc = cataloged(
+        "debian-bookworm",
+        &["etc/os-release", "var/lib/dpkg/status"],
+    );
+    let adduser = sc
+        .analysis
+        .packages
+        .iter()
+        .find(|p| p.name == "adduser")
+        .unwrap();
+    let conf = match &adduser.metadata {
+        anchorage_catalog::PackageMetadata::Dpkg(m) => m
+            .files
+            .iter()
+            .find(|f| f.path == "/etc/adduser.conf")
+            .unwrap()
+            .clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(conf.config, "{conf:?}");
+    assert_eq!(
+        conf.digest.as_ref().unwrap().value,
+        "cc3493ecd2d09837ffdcc3e25fdfff18"
+    );
+    // The image's copy was edited by the administrator (a different md5).
+    let mut edited = sc.analysis.files[0].clone();
+    edited.path = "/etc/adduser.conf".into();
+    edited.file_type = "file".into();
+    edited.md5 = Some("0".repeat(32));
+    sc.analysis.files.push(edited);
+    let params = [("only_packages", "adduser"), ("check", "changed")];
+    let e = sc.fire("packages", "verify", &params);
+    assert!(e.rows.is_empty(), "{:?}", e.rows);
+    // Control: were it not a conffile, the same edit fires.
+    for p in &mut sc.analysis.packages {
+        if let anchorage_catalog::PackageMetadata::Dpkg(m) = &mut p.metadata {
+            for f in &mut m.files {
+                f.config = false;
+            }
+        }
+    }
+    let e = sc.fire("packages", "verify", &params);
+    let rows: Vec<&str> = e.rows.iter().map(|r| r.check_output.as_str()).collect();
+    assert_eq!(rows, ["Package adduser file /etc/adduser.conf has changed"]);
+}

@@ -74,6 +74,7 @@ fn package_files(meta: &Value) -> Vec<PackageFile> {
                 algorithm: s(&d["algorithm"]),
                 value: s(&d["value"]),
             }),
+            config: f.get("config").and_then(|c| c.as_bool()).unwrap_or(false),
         })
         .collect()
 }

@@ -182,6 +182,7 @@ pub(crate) fn alpine_320() -> Analysis {
                 'R' => meta.files.push(PackageFile {
                     path: format!("/{dir}/{v}"),
                     digest: None,
+                    config: false,
                 }),
                 'Z' => {
                     // `Q1` + base64(sha1): real apk checksums, re-encoded as hex.

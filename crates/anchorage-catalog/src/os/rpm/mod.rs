@@ -259,6 +259,8 @@ fn package(fs: &dyn ImageFs, ctx: &CatalogContext, db_path: &str, h: RpmHeader) 
                 algorithm: algorithm.clone(),
                 value: d.clone(),
             }),
+            // RPMFILE_CONFIG (`%config`)
+            config: f.flags.is_some_and(|fl| fl & 1 != 0),
         })
         .collect();
     Package {
