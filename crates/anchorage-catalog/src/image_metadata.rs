@@ -168,6 +168,12 @@ pub(crate) fn image_metadata(
     }
 }
 
+/// Describes the layers from the manifest and config JSON alone, for an image whose blobs were
+/// never acquired (`image.layers` empty). Deliberately distinct from anchorage-image's layer-list
+/// builder (`ImageManifest::plan_layers` / `ImageConfigDoc::pair_diff_ids`): that one guards
+/// acquisition, so a diff_id count mismatch is an error and every layer gets a local blob; this
+/// one only reports metadata, so it never fails (a missing manifest yields diff_id-only layers,
+/// an unparseable digest or a short diff_id list leaves the field empty) and has no blob paths.
 fn layers_from_json(manifest: Option<&Value>, config: Option<&Value>) -> Vec<LayerInfo> {
     let diff_ids: Vec<Option<Digest>> = config
         .and_then(|c| c.get("rootfs"))

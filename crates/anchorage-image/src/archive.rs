@@ -157,10 +157,12 @@ pub(crate) fn read_docker_archive(
         .map_err(|_| bad(format!("config {config_name} is not UTF-8")))?;
     let config: ImageConfigDoc = serde_json::from_str(&config_json)
         .map_err(|e| bad(format!("invalid config {config_name}: {e}")))?;
-    let diff_ids = config.diff_ids_for(entry.layers.len()).map_err(&bad)?;
+    // The layer list: member names paired with the config's diff_ids (counts checked).
+    let wanted: Vec<(String, Digest)> = config
+        .pair_diff_ids(entry.layers.iter().map(|l| resolve(l)).collect())
+        .map_err(&bad)?;
 
     // Pass 2: stream the layer members into the cache.
-    let wanted: Vec<String> = entry.layers.iter().map(|l| resolve(l)).collect();
     let mut stored: HashMap<String, (Digest, PathBuf, u64)> = HashMap::new();
     let mut source = open(path)?;
     for_each_entry(
@@ -170,7 +172,7 @@ pub(crate) fn read_docker_archive(
             let name = clean_member(&String::from_utf8_lossy(&member.path));
             if !member.entry_type.is_file()
                 || member.sparse
-                || !wanted.contains(&name)
+                || !wanted.iter().any(|(w, _)| *w == name)
                 || stored.contains_key(&name)
             {
                 return Ok(());
@@ -191,25 +193,21 @@ pub(crate) fn read_docker_archive(
         |reason| bad(format!("reading the archive: {reason}")),
     )?;
     let mut layers = Vec::with_capacity(wanted.len());
-    for (i, name) in wanted.iter().enumerate() {
+    for (name, diff_id) in wanted {
         let (digest, blob, size) = stored
-            .get(name)
+            .get(&name)
             .cloned()
             .ok_or_else(|| bad(format!("layer member {name} is missing")))?;
-        check_named_digest(name, &digest).map_err(&bad)?;
+        check_named_digest(&name, &digest).map_err(&bad)?;
         let media_type = sniff_media_type(&blob)?;
-        let diff_id = diff_ids.get(i).cloned();
-        if media_type == DOCKER_LAYER_TAR
-            && let Some(expected) = &diff_id
-            && *expected != digest
-        {
+        if media_type == DOCKER_LAYER_TAR && diff_id != digest {
             return Err(bad(format!(
-                "layer {name} hashes to {digest} but the config's diff_id is {expected}"
+                "layer {name} hashes to {digest} but the config's diff_id is {diff_id}"
             )));
         }
         layers.push(LayerBlob {
             digest: Some(digest),
-            diff_id,
+            diff_id: Some(diff_id),
             size,
             media_type: media_type.to_string(),
             path: blob,

@@ -4,10 +4,12 @@
 //! media types to pass through untouched, and must detect Docker schema 1 to reject it clearly.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anchorage_types::{Digest, Platform};
 use serde::Deserialize;
 
+use crate::acquired::LayerBlob;
 use crate::error::AcquireError;
 
 /// OCI image manifest.
@@ -119,21 +121,65 @@ impl ImageConfigDoc {
 }
 
 impl ImageConfigDoc {
-    /// The config's `rootfs.diff_ids`, which must be one per manifest layer: a count mismatch
-    /// is an error on every source (the diff_id check of each layer depends on it).
-    pub(crate) fn diff_ids_for(&self, layers: usize) -> Result<Vec<Digest>, String> {
+    /// Pairs `layers` (bottom first) with the config's `rootfs.diff_ids`, which must be one per
+    /// layer: a count mismatch is an error on every source (the diff_id check of each layer
+    /// depends on it). Every source builds its layer list through this (directly for
+    /// docker-archive member names, through [`ImageManifest::plan_layers`] for manifests).
+    pub(crate) fn pair_diff_ids<T>(&self, layers: Vec<T>) -> Result<Vec<(T, Digest)>, String> {
         let diff_ids = self
             .rootfs
             .as_ref()
-            .map(|r| r.diff_ids.clone())
+            .map(|r| r.diff_ids.as_slice())
             .unwrap_or_default();
-        if diff_ids.len() != layers {
+        if diff_ids.len() != layers.len() {
             return Err(format!(
-                "the manifest lists {layers} layers but the config has {} diff_ids",
+                "the manifest lists {} layers but the config has {} diff_ids",
+                layers.len(),
                 diff_ids.len()
             ));
         }
-        Ok(diff_ids)
+        Ok(layers.into_iter().zip(diff_ids.iter().cloned()).collect())
+    }
+}
+
+/// A manifest layer paired with its config diff_id, before its blob is on local disk.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedLayer<'a> {
+    /// The manifest's descriptor of the layer.
+    pub(crate) descriptor: &'a Descriptor,
+    /// The config's diff_id for it.
+    pub(crate) diff_id: Digest,
+}
+
+impl PlannedLayer<'_> {
+    /// The acquired layer once its blob is stored at `path`.
+    pub(crate) fn into_blob(self, path: PathBuf) -> LayerBlob {
+        LayerBlob {
+            digest: Some(self.descriptor.digest.clone()),
+            diff_id: Some(self.diff_id),
+            size: self.descriptor.size,
+            media_type: self.descriptor.media_type.clone(),
+            path,
+        }
+    }
+}
+
+impl ImageManifest {
+    /// The manifest's layers, bottom first, each paired with its config diff_id (counts
+    /// checked by [`ImageConfigDoc::pair_diff_ids`]). Called before any layer is fetched, so a
+    /// mismatch fails without downloading.
+    pub(crate) fn plan_layers(
+        &self,
+        config: &ImageConfigDoc,
+    ) -> Result<Vec<PlannedLayer<'_>>, String> {
+        Ok(config
+            .pair_diff_ids(self.layers.iter().collect())?
+            .into_iter()
+            .map(|(descriptor, diff_id)| PlannedLayer {
+                descriptor,
+                diff_id,
+            })
+            .collect())
     }
 }
 

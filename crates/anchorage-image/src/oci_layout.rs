@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anchorage_types::Digest;
 
-use crate::acquired::{AcquiredImage, LayerBlob};
+use crate::acquired::AcquiredImage;
 use crate::archive::clean_member;
 use crate::cache::{BlobCache, Verifier};
 use crate::error::AcquireError;
@@ -208,18 +208,13 @@ impl Layout<'_> {
             .map_err(|_| self.err(format!("config {} is not UTF-8", manifest.config.digest)))?;
         let config: ImageConfigDoc = serde_json::from_str(&config_json)
             .map_err(|e| self.err(format!("invalid config {}: {e}", manifest.config.digest)))?;
-        let diff_ids = config
-            .diff_ids_for(manifest.layers.len())
+        let planned = manifest
+            .plan_layers(&config)
             .map_err(|reason| self.err(reason))?;
-        let mut layers = Vec::with_capacity(manifest.layers.len());
-        for (i, l) in manifest.layers.iter().enumerate() {
-            layers.push(LayerBlob {
-                digest: Some(l.digest.clone()),
-                diff_id: diff_ids.get(i).cloned(),
-                size: l.size,
-                media_type: l.media_type.clone(),
-                path: self.layer(l)?,
-            });
+        let mut layers = Vec::with_capacity(planned.len());
+        for layer in planned {
+            let path = self.layer(layer.descriptor)?;
+            layers.push(layer.into_blob(path));
         }
         Ok(AcquiredImage {
             scheme: self.kind.to_string(),

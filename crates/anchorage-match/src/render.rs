@@ -9,6 +9,7 @@ use anchorage_types::Severity;
 use serde_json::{Value, json};
 
 use anchorage_model::{Coverage, CvssData, CvssScores, Finding, MatchReport};
+use anchorage_sbom::cyclonedx as cdx;
 
 /// An output format of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,7 +345,14 @@ fn cdx_severity(s: Severity) -> &'static str {
     }
 }
 
-fn cdx_ratings(source: &str, d: &CvssData) -> Vec<Value> {
+fn cdx_source(name: &str) -> cdx::VulnerabilitySource {
+    cdx::VulnerabilitySource {
+        name: name.to_string(),
+        url: None,
+    }
+}
+
+fn cdx_ratings(source: &str, d: &CvssData) -> Vec<cdx::Rating> {
     let mut out = Vec::new();
     for (s, method) in [
         (&d.cvss_v4, "CVSSv4"),
@@ -361,103 +369,105 @@ fn cdx_ratings(source: &str, d: &CvssData) -> Vec<Value> {
             } else {
                 method
             };
-            let mut r = json!({
-                "source": {"name": source},
-                "score": s.base_score,
-                "method": method,
+            out.push(cdx::Rating {
+                source: Some(cdx_source(source)),
+                score: Some(s.base_score),
+                severity: None,
+                method,
+                vector: s.vector.clone(),
             });
-            if let Some(v) = &s.vector {
-                r["vector"] = json!(v);
-            }
-            out.push(r);
         }
     }
     out
 }
 
-fn cyclonedx(report: &MatchReport, image: &str, digest: Option<&str>) -> Value {
-    let mut components: BTreeMap<String, Value> = BTreeMap::new();
+/// The CycloneDX 1.6 vulnerability document: anchorage-sbom's CycloneDX model (the same
+/// image component and package bom-refs as `anchorage sbom -o cyclonedx-json`), with one
+/// component per affected package and the `vulnerabilities` element.
+fn cyclonedx<'a>(report: &'a MatchReport, image: &str, digest: Option<&str>) -> cdx::Bom<'a> {
+    let mut components: BTreeMap<String, cdx::Component<'a>> = BTreeMap::new();
     let mut vulns = Vec::new();
     for f in &report.findings {
-        let bom_ref = if f.package.id.is_empty() {
-            format!("{}@{}", f.package.name, f.package.version)
+        let p = &f.package;
+        // Findings always carry the analysis's package id; the name@version fallback keeps a
+        // hand-built finding without one referable.
+        let id = if p.id.is_empty() {
+            format!("{}@{}", p.name, p.version)
         } else {
-            f.package.id.clone()
+            p.id.clone()
         };
-        components.entry(bom_ref.clone()).or_insert_with(|| {
-            let mut c = json!({
-                "type": "library",
-                "bom-ref": bom_ref,
-                "name": f.package.name,
-                "version": f.package.version,
-            });
-            if !f.package.purl.is_empty() {
-                c["purl"] = json!(f.package.purl);
-            }
-            c
-        });
-        let mut ratings = vec![json!({
-            "source": {"name": f.feed_group},
-            "severity": cdx_severity(f.severity),
-            "method": "other",
-        })];
+        let component = cdx::Component::package(p.package_type, &id, &p.name, &p.version, &p.purl);
+        let bom_ref = component.bom_ref.clone();
+        components.entry(bom_ref.clone()).or_insert(component);
+        let mut ratings = vec![cdx::Rating {
+            source: Some(cdx_source(&f.feed_group)),
+            score: None,
+            severity: Some(cdx_severity(f.severity)),
+            method: "other",
+            vector: None,
+        }];
         for d in &f.vendor_data {
             ratings.extend(cdx_ratings(&f.feed, d));
         }
         for d in &f.nvd_data {
             ratings.extend(cdx_ratings("NVD", d));
         }
-        let mut v = json!({
-            "bom-ref": format!("{}:{}", f.vuln, bom_ref),
-            "id": f.vuln,
-            "source": {"name": f.feed, "url": f.url},
-            "ratings": ratings,
-            "affects": [{"ref": bom_ref, "versions": [{"version": f.package.version, "status": "affected"}]}],
-            "properties": [
-                {"name": "anchorage:feed_group", "value": f.feed_group},
-                {"name": "anchorage:will_not_fix", "value": f.will_not_fix().to_string()},
+        vulns.push(cdx::Vulnerability {
+            bom_ref: format!("{}:{}", f.vuln, bom_ref),
+            id: f.vuln.clone(),
+            source: Some(cdx::VulnerabilitySource {
+                name: f.feed.clone(),
+                url: Some(f.url.clone()),
+            }),
+            references: f
+                .aliases
+                .iter()
+                .map(|a| cdx::VulnerabilityReference {
+                    id: a.clone(),
+                    source: cdx_source(&f.feed),
+                })
+                .collect(),
+            ratings,
+            recommendation: match &f.fix {
+                crate::FixState::Fixed(versions) => {
+                    Some(format!("Upgrade {} to {}", p.name, versions.join(" or ")))
+                }
+                _ => None,
+            },
+            published: f.published.map(|p| p.to_rfc3339()),
+            affects: vec![cdx::Affects {
+                reference: bom_ref,
+                versions: vec![cdx::AffectedVersion {
+                    version: p.version.clone(),
+                    status: "affected",
+                }],
+            }],
+            properties: vec![
+                cdx::Property::new("anchorage:feed_group", f.feed_group.clone()),
+                cdx::Property::new("anchorage:will_not_fix", f.will_not_fix().to_string()),
             ],
         });
-        if !f.aliases.is_empty() {
-            v["references"] = Value::Array(
-                f.aliases
-                    .iter()
-                    .map(|a| json!({"id": a, "source": {"name": f.feed}}))
-                    .collect(),
-            );
-        }
-        if let crate::FixState::Fixed(versions) = &f.fix {
-            v["recommendation"] = json!(format!(
-                "Upgrade {} to {}",
-                f.package.name,
-                versions.join(" or ")
-            ));
-        }
-        if let Some(p) = f.published {
-            v["published"] = json!(p.to_rfc3339());
-        }
-        vulns.push(v);
     }
-    let mut properties = vec![json!({
-        "name": "anchorage:vulnerability_data",
-        "value": unavailable(report).unwrap_or_else(|| "complete".into()),
-    })];
+    let mut properties = vec![cdx::Property::new(
+        "anchorage:vulnerability_data",
+        unavailable(report).unwrap_or_else(|| "complete".into()),
+    )];
     if let Some(d) = digest {
-        properties.push(json!({"name": "anchorage:image_digest", "value": d}));
+        properties.push(cdx::Property::new("anchorage:image_digest", d));
     }
-    json!({
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "version": 1,
-        "metadata": {
-            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "tools": {"components": [{"type": "application", "name": "anchorage", "version": env!("CARGO_PKG_VERSION")}]},
-            "component": {"type": "container", "bom-ref": "image", "name": image},
-            "properties": properties,
-        },
-        "components": components.into_values().collect::<Vec<_>>(),
-        "vulnerabilities": vulns,
-    })
+    // `image` is the source string as given (`dir:PATH`, `oci-archive:PATH`, a reference);
+    // its scheme decides the image component's type like the SBOM's.
+    let scheme = image.split_once(':').map_or("", |(s, _)| s);
+    let mut bom = cdx::Bom::new(
+        cdx::Metadata::new(
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            cdx::Component::image(image.to_string(), scheme, image, digest.map(str::to_string)),
+            properties,
+        ),
+        components.into_values().collect(),
+    );
+    bom.vulnerabilities = vulns;
+    bom
 }
 
 #[cfg(test)]

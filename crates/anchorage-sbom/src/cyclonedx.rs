@@ -13,136 +13,20 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 use anchorage_model::{Analysis, Package, PackageMetadata};
-use anchorage_types::PackageType;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::SbomError;
 use crate::common::{
-    self, Checksum, LicenseTerm, OwnedFile, TOOL_NAME, TOOL_VERSION, classify_license, is_url,
-    source_name, syft_type,
+    self, Checksum, LicenseTerm, OwnedFile, classify_license, is_url, source_name, syft_type,
 };
 
-#[derive(Serialize)]
-struct Bom<'a> {
-    #[serde(rename = "$schema")]
-    schema: &'static str,
-    #[serde(rename = "bomFormat")]
-    bom_format: &'static str,
-    #[serde(rename = "specVersion")]
-    spec_version: &'static str,
-    #[serde(rename = "serialNumber")]
-    serial_number: String,
-    version: u32,
-    metadata: Metadata,
-    components: Vec<Component<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    dependencies: Vec<Dependency>,
-}
+mod model;
 
-#[derive(Serialize)]
-struct Metadata {
-    timestamp: String,
-    tools: Tools,
-    component: Component<'static>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    properties: Vec<Property>,
-}
-
-#[derive(Serialize)]
-struct Tools {
-    components: Vec<ToolComponent>,
-}
-
-#[derive(Serialize)]
-struct ToolComponent {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    name: &'static str,
-    version: &'static str,
-}
-
-#[derive(Serialize, Default)]
-struct Component<'a> {
-    #[serde(rename = "bom-ref")]
-    bom_ref: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    publisher: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    author: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<&'a str>,
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    hashes: Vec<Hash>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    licenses: Vec<LicenseChoice>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cpe: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    purl: Option<String>,
-    #[serde(rename = "externalReferences", skip_serializing_if = "Vec::is_empty")]
-    external_references: Vec<ExternalReference>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    properties: Vec<Property>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    components: Vec<Component<'a>>,
-}
-
-#[derive(Serialize)]
-struct Hash {
-    alg: &'static str,
-    content: String,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum LicenseChoice {
-    License { license: License },
-    Expression { expression: String },
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum License {
-    Id { id: &'static str },
-    Name { name: String },
-}
-
-#[derive(Serialize)]
-struct ExternalReference {
-    url: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-}
-
-#[derive(Serialize)]
-struct Property {
-    name: String,
-    value: String,
-}
-
-impl Property {
-    fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            value: value.into(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct Dependency {
-    #[serde(rename = "ref")]
-    reference: String,
-    #[serde(rename = "dependsOn")]
-    depends_on: Vec<String>,
-}
+pub use model::{
+    AffectedVersion, Affects, Bom, Component, Dependency, ExternalReference, Hash, License,
+    LicenseChoice, Metadata, Property, Rating, ToolComponent, Tools, Vulnerability,
+    VulnerabilityReference, VulnerabilitySource, package_bom_ref,
+};
 
 /// Writes `analysis` as a CycloneDX 1.6 JSON document.
 pub(crate) fn encode(analysis: &Analysis, w: &mut dyn Write) -> Result<(), SbomError> {
@@ -171,43 +55,26 @@ fn build(analysis: &Analysis) -> Bom<'_> {
             depends_on: d.into_iter().map(|j| refs[j].clone()).collect(),
         })
         .collect();
-    Bom {
-        schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
-        bom_format: "CycloneDX",
-        spec_version: "1.6",
-        serial_number: format!("urn:uuid:{}", common::document_uuid(analysis)),
-        version: 1,
-        metadata: Metadata {
-            timestamp: analysis
+    let mut bom = Bom::new(
+        Metadata::new(
+            analysis
                 .analyzed_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            tools: Tools {
-                components: vec![ToolComponent {
-                    kind: "application",
-                    name: TOOL_NAME,
-                    version: TOOL_VERSION,
-                }],
-            },
-            component: image_component(analysis),
-            properties: vec![Property::new(
+            image_component(analysis),
+            vec![Property::new(
                 "anchorage:analysis:schemaVersion",
                 analysis.schema_version.clone(),
             )],
-        },
+        ),
         components,
-        dependencies,
-    }
+    );
+    bom.serial_number = Some(format!("urn:uuid:{}", common::document_uuid(analysis)));
+    bom.dependencies = dependencies;
+    bom
 }
 
-/// The bom-ref of a package: its purl with a `package-id` qualifier (unique even when two
-/// packages share a purl), or `anchorage:package:ID` without a purl.
 fn package_ref(p: &Package) -> String {
-    if p.purl.is_empty() {
-        format!("anchorage:package:{}", p.id)
-    } else {
-        let sep = if p.purl.contains('?') { '&' } else { '?' };
-        format!("{}{sep}package-id={}", p.purl, p.id)
-    }
+    package_bom_ref(&p.purl, &p.id)
 }
 
 fn image_component(analysis: &Analysis) -> Component<'static> {
@@ -247,29 +114,15 @@ fn image_component(analysis: &Analysis) -> Component<'static> {
             ));
         }
     }
-    let hashes = digest
-        .as_deref()
-        .and_then(|d| d.split_once(':'))
-        .and_then(|(alg, hex)| Checksum::new(alg, hex))
-        .map(|c| vec![hash(&c)])
-        .unwrap_or_default();
-    Component {
-        bom_ref: format!(
-            "anchorage:image:{}",
-            digest.as_deref().unwrap_or(&src.input)
-        ),
-        kind: if src.scheme == "dir" {
-            "file"
-        } else {
-            "container"
-        },
-        name: source_name(analysis).to_string(),
-        version: digest,
-        hashes,
-        purl: common::image_purl(analysis),
-        properties,
-        ..Component::default()
-    }
+    let mut c = Component::image(
+        source_name(analysis).to_string(),
+        &src.scheme,
+        &src.input,
+        digest,
+    );
+    c.purl = common::image_purl(analysis);
+    c.properties = properties;
+    c
 }
 
 fn os_component(analysis: &Analysis) -> Option<Component<'static>> {
@@ -303,15 +156,7 @@ fn os_component(analysis: &Analysis) -> Option<Component<'static>> {
 }
 
 fn hash(c: &Checksum) -> Hash {
-    Hash {
-        alg: match c.algorithm {
-            "md5" => "MD5",
-            "sha1" => "SHA-1",
-            "sha512" => "SHA-512",
-            _ => "SHA-256",
-        },
-        content: c.value.clone(),
-    }
+    Hash::from_checksum(c)
 }
 
 /// The licence ids CycloneDX 1.6 accepts: the enumeration of its `spdx.schema.json` (an older
@@ -403,18 +248,10 @@ fn package_component<'a>(
     }
     let mut c = Component {
         bom_ref,
-        kind: if p.package_type == PackageType::Binary {
-            "application"
-        } else {
-            "library"
-        },
-        name: p.name.clone(),
-        version: Some(p.version.clone()).filter(|v| !v.is_empty()),
         licenses: licenses(p),
         cpe: p.cpes.first().map(String::as_str),
-        purl: Some(p.purl.clone()).filter(|s| !s.is_empty()),
         properties,
-        ..Component::default()
+        ..Component::package(p.package_type, &p.id, &p.name, &p.version, &p.purl)
     };
     let mut website: Option<&str> = None;
     match &p.metadata {
@@ -492,6 +329,7 @@ fn package_component<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anchorage_types::PackageType;
 
     #[test]
     fn spdx_ids_unknown_to_cyclonedx_1_6_become_names() {

@@ -6,7 +6,7 @@
 //! CycloneDX serial number / SPDX namespace are name-based UUIDs of the analysis content.
 
 mod common;
-mod cyclonedx;
+pub mod cyclonedx;
 mod error;
 mod format;
 mod native;

@@ -5,7 +5,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use reqwest::header::LINK;
 
 use super::client::RegistryClient;
-use crate::acquired::{AcquiredImage, LayerBlob};
+use crate::acquired::AcquiredImage;
 use crate::cache::BlobCache;
 use crate::error::AcquireError;
 use crate::manifest::{Document, ImageConfigDoc, MANIFEST_ACCEPT, parse_document, select_platform};
@@ -96,34 +96,25 @@ impl RegistryClient {
                 image: what.clone(),
                 reason: format!("invalid image config {}: {e}", manifest.config.digest),
             })?;
-        let diff_ids = config
-            .diff_ids_for(manifest.layers.len())
-            .map_err(|reason| AcquireError::InvalidManifest {
-                image: what.clone(),
-                reason,
-            })?;
-        let parallel = self.options.max_parallel_downloads.max(1);
-        let paths: Vec<std::path::PathBuf> = futures_util::stream::iter(
+        let planned =
             manifest
-                .layers
-                .iter()
-                .map(|layer| self.fetch_blob(&host, &repository, layer, cache, &what, request)),
-        )
-        .buffered(parallel)
-        .try_collect()
-        .await?;
-        let layers = manifest
-            .layers
-            .iter()
+                .plan_layers(&config)
+                .map_err(|reason| AcquireError::InvalidManifest {
+                    image: what.clone(),
+                    reason,
+                })?;
+        let parallel = self.options.max_parallel_downloads.max(1);
+        let paths: Vec<std::path::PathBuf> =
+            futures_util::stream::iter(planned.iter().map(|layer| {
+                self.fetch_blob(&host, &repository, layer.descriptor, cache, &what, request)
+            }))
+            .buffered(parallel)
+            .try_collect()
+            .await?;
+        let layers = planned
+            .into_iter()
             .zip(paths)
-            .enumerate()
-            .map(|(i, (layer, path))| LayerBlob {
-                digest: Some(layer.digest.clone()),
-                diff_id: diff_ids.get(i).cloned(),
-                size: layer.size,
-                media_type: layer.media_type.clone(),
-                path,
-            })
+            .map(|(layer, path)| layer.into_blob(path))
             .collect();
         Ok(AcquiredImage {
             scheme: "registry".into(),

@@ -373,6 +373,55 @@ fn cyclonedx_output_validates_against_the_official_1_6_schema() {
 }
 
 #[test]
+fn cyclonedx_vulnerability_document_shares_the_sbom_components() {
+    // One CycloneDX model: every affected package appears in the vulnerability document as the
+    // very component (bom-ref, type, name, version, purl) the SBOM of the analysis lists.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = support::corpus_store_local(dir.path());
+    let analysis = support::analysis("alpine-3.12");
+    let snap = store.snapshot().unwrap();
+    let report = match_analysis(&analysis, &snap).unwrap();
+    let vulns: serde_json::Value = serde_json::from_str(
+        &render(
+            &report,
+            OutputFormat::CycloneDxJson,
+            "dir:alpine-3.12",
+            None,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let sbom: serde_json::Value = serde_json::from_slice(
+        &anchorage_sbom::encode_to_vec(&analysis, anchorage_sbom::SbomFormat::CycloneDxJson)
+            .unwrap(),
+    )
+    .unwrap();
+    let key = |c: &serde_json::Value| {
+        ["bom-ref", "type", "name", "version", "purl"].map(|k| c[k].as_str().map(str::to_string))
+    };
+    let sbom_components: Vec<_> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    let components = vulns["components"].as_array().unwrap();
+    assert!(!components.is_empty());
+    for c in components {
+        assert!(sbom_components.contains(&key(c)), "{c}");
+    }
+    for v in vulns["vulnerabilities"].as_array().unwrap() {
+        let r = &v["affects"][0]["ref"];
+        assert!(components.iter().any(|c| c["bom-ref"] == *r), "{v}");
+    }
+    assert_eq!(vulns["metadata"]["component"]["type"], "file");
+    assert_eq!(
+        vulns["metadata"]["component"]["bom-ref"],
+        "anchorage:image:dir:alpine-3.12"
+    );
+}
+
+#[test]
 fn synthetic_multi_cve_advisory_does_not_fuse_its_cves() {
     use anchorage_vulndb::{Advisory, Affected, AffectedStatus, Event, Range, RangeKind};
     let dir = tempfile::tempdir().unwrap();
