@@ -5,11 +5,13 @@
 //! [`LangLimits`], and malformed input becomes a warning in the [`CatalogContext`].
 
 mod binary;
+mod classify;
 mod dotnet;
 mod executable;
 mod golang;
 mod java;
 mod javascript;
+mod jdk;
 mod php;
 mod python;
 mod ruby;
