@@ -5,6 +5,7 @@ mod lang_support;
 
 use anchorage_catalog::PackageMetadata;
 use anchorage_image::MemFs;
+use anchorage_types::PackageType;
 use lang_support::{fixture, run};
 
 fn fs_with(path: &str, fixture_name: &str) -> MemFs {
@@ -150,4 +151,46 @@ fn synthetic_malformed_json_manifests_are_warnings() {
     let (pkgs, ctx) = run(&fs);
     assert!(pkgs.is_empty());
     assert_eq!(ctx.warnings.len(), 3, "{:?}", ctx.warnings);
+}
+
+#[test]
+fn ruby_default_gems_of_installed_ruby() {
+    // Debian's libruby3.1 installs its default gems' specs under specifications/default
+    let dir = "/usr/lib/ruby/gems/3.1.0/specifications/default";
+    let Ok(list) = std::fs::read_dir(dir) else {
+        assert!(
+            !lang_support::ci(),
+            "{dir} is required in CI (apt package libruby3.1)"
+        );
+        eprintln!("note: skipping, {dir} missing; install apt package libruby3.1");
+        return;
+    };
+    let mut fs = MemFs::new();
+    let mut expected = Vec::new();
+    for e in list {
+        let p = e.unwrap().path();
+        let file = p.file_name().unwrap().to_string_lossy().to_string();
+        let Some(stem) = file.strip_suffix(".gemspec") else {
+            continue;
+        };
+        expected.push(stem.to_string());
+        fs.add_file(&format!("{dir}/{file}"), std::fs::read(&p).unwrap());
+    }
+    expected.sort();
+    assert!(expected.len() > 50, "{expected:?}");
+    let (pkgs, ctx) = lang_support::run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut got: Vec<String> = pkgs
+        .iter()
+        .filter(|p| p.package_type == PackageType::Gem)
+        .map(|p| format!("{}-{}", p.name, p.version))
+        .collect();
+    got.sort();
+    // every spec file is named NAME-VERSION.gemspec by rubygems
+    assert_eq!(got, expected);
+    for needle in ["json-", "openssl-", "psych-", "net-http-"] {
+        assert!(got.iter().any(|g| g.starts_with(needle)), "{needle}");
+    }
+    let json = pkgs.iter().find(|p| p.name == "json").unwrap();
+    assert_eq!(json.purl, format!("pkg:gem/json@{}", json.version));
 }

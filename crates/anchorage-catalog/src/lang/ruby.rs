@@ -100,6 +100,14 @@ pub(crate) fn parse_gemfile_lock(input: &str) -> Vec<(String, String)> {
     out
 }
 
+/// True for `.../specifications` and for `.../specifications/default`, where every Ruby keeps
+/// the gemspecs of its default gems (json, openssl, rexml, webrick, ...).
+fn is_specifications_dir(dir: &str) -> bool {
+    let name = base_name(dir);
+    name == "specifications"
+        || (name == "default" && base_name(parent_dir(dir)) == "specifications")
+}
+
 fn gem_package(
     name: &str,
     version: &str,
@@ -130,8 +138,7 @@ impl Cataloger for RubyCataloger {
         let entries: Vec<_> = fs.entries().filter(|e| is_file(e)).collect();
         for entry in entries {
             let base = base_name(&entry.path);
-            if base.ends_with(".gemspec") && base_name(parent_dir(&entry.path)) == "specifications"
-            {
+            if base.ends_with(".gemspec") && is_specifications_dir(parent_dir(&entry.path)) {
                 let Some(b) = read_entry(fs, entry, lim, ctx, STAGE) else {
                     continue;
                 };
