@@ -14,6 +14,7 @@ mod javascript;
 mod jdk;
 mod php;
 mod python;
+mod python_lock;
 mod ruby;
 mod rust;
 mod util;
@@ -46,6 +47,8 @@ pub struct LangLimits {
     pub max_binary_bytes: u64,
     /// Most bytes of a file scanned by a binary classifier.
     pub max_classifier_scan_bytes: u64,
+    /// Report packages that lock files mark as development-only (default: left out).
+    pub include_dev_dependencies: bool,
 }
 
 impl Default for LangLimits {
@@ -59,6 +62,7 @@ impl Default for LangLimits {
             max_archive_entries: 100_000,
             max_binary_bytes: 512 * 1024 * 1024,
             max_classifier_scan_bytes: 256 * 1024 * 1024,
+            include_dev_dependencies: false,
         }
     }
 }
@@ -76,6 +80,7 @@ pub fn language_catalogers(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
 fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
     vec![
         Box::new(python::PythonCataloger::new(limits.clone())),
+        Box::new(python_lock::PythonLockCataloger::new(limits.clone())),
         Box::new(javascript::JavascriptCataloger::new(limits.clone())),
         Box::new(ruby::RubyCataloger::new(limits.clone())),
         Box::new(java::JavaCataloger::new(limits.clone())),
