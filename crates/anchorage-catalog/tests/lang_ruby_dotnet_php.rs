@@ -194,3 +194,43 @@ fn ruby_default_gems_of_installed_ruby() {
     let json = pkgs.iter().find(|p| p.name == "json").unwrap();
     assert_eq!(json.purl, format!("pkg:gem/json@{}", json.version));
 }
+
+#[test]
+fn pear_registry_matches_pear_list() {
+    // Debian's php-pear registry files, and what `pear list` (the real tool) says about them
+    let dir = fixture("pear-registry");
+    let mut fs = MemFs::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".reg") {
+            fs.add_file(
+                &format!("/usr/share/php/.registry/{name}"),
+                std::fs::read(&p).unwrap(),
+            );
+        }
+    }
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut got: Vec<String> = pkgs
+        .iter()
+        .filter(|p| p.package_type == PackageType::PhpPear)
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    got.sort();
+    let list = std::fs::read_to_string(dir.join("pear-list.txt")).unwrap();
+    let mut want: Vec<String> = list
+        .lines()
+        .skip(3)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 3).then(|| format!("{} {}", f[0], f[1]))
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got.len(), 6);
+    assert_eq!(got, want);
+    let tar = pkgs.iter().find(|p| p.name == "Archive_Tar").unwrap();
+    assert_eq!(tar.purl, "pkg:pear/pear.php.net/Archive_Tar@1.4.14");
+    assert!(!tar.licenses.is_empty());
+}

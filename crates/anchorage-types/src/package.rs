@@ -36,6 +36,8 @@ pub enum PackageType {
     Composer,
     /// A runtime identified from a binary by a classifier.
     Binary,
+    /// PEAR / PECL package from a PHP registry file (Syft's `php-pear`).
+    PhpPear,
 }
 
 impl PackageType {
@@ -54,6 +56,7 @@ impl PackageType {
             PackageType::Nuget => "nuget",
             PackageType::Composer => "composer",
             PackageType::Binary => "binary",
+            PackageType::PhpPear => "php-pear",
         }
     }
 
@@ -94,6 +97,7 @@ impl FromStr for PackageType {
             "nuget" | "dotnet" => PackageType::Nuget,
             "composer" | "php" | "php-composer" => PackageType::Composer,
             "binary" => PackageType::Binary,
+            "php-pear" | "pear" | "php-pecl" | "pecl" => PackageType::PhpPear,
             _ => return Err(PackageTypeError(s.to_string())),
         })
     }

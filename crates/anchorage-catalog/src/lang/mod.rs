@@ -13,6 +13,7 @@ mod java;
 mod javascript;
 mod jdk;
 mod php;
+mod php_pear;
 mod python;
 mod python_lock;
 mod ruby;
@@ -89,6 +90,7 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(executable::ExecutableCataloger::new(limits.clone())),
         Box::new(dotnet::DotnetCataloger::new(limits.clone())),
         Box::new(php::PhpCataloger::new(limits.clone())),
+        Box::new(php_pear::PearCataloger::new(limits.clone())),
         Box::new(binary::BinaryCataloger::new(limits.clone())),
     ]
 }
