@@ -234,3 +234,73 @@ fn pear_registry_matches_pear_list() {
     assert_eq!(tar.purl, "pkg:pear/pear.php.net/Archive_Tar@1.4.14");
     assert!(!tar.licenses.is_empty());
 }
+
+/// Adds every file under `fixture(dir)` at `image_root` + its relative path.
+fn add_fixture_tree(fs: &mut MemFs, dir: &str, image_root: &str) {
+    let root = fixture(dir);
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+                fs.add_file(&format!("{image_root}/{rel}"), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn wordpress_plugin_and_core_from_debian_wordpress() {
+    // Debian's wordpress 6.1.9+dfsg1 with its bundled Akismet plugin
+    let mut fs = MemFs::new();
+    add_fixture_tree(&mut fs, "wordpress", "/var/www/html");
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut got: Vec<String> = pkgs
+        .iter()
+        .map(|p| format!("{} {} {} {}", p.package_type, p.name, p.version, p.purl))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "binary wordpress 6.1.9 pkg:generic/wordpress@6.1.9",
+            "wordpress-plugin Akismet Anti-Spam 5.0.2 pkg:generic/wordpress-plugin/akismet@5.0.2",
+        ]
+    );
+    let akismet = pkgs
+        .iter()
+        .find(|p| p.package_type == PackageType::WordpressPlugin)
+        .unwrap();
+    assert_eq!(
+        akismet.cpes,
+        ["cpe:2.3:a:akismet:akismet:5.0.2:*:*:*:*:wordpress:*:*"]
+    );
+    assert_eq!(akismet.licenses, ["GPLv2 or later"]);
+}
+
+#[test]
+fn r_packages_from_debian_r_base() {
+    // DESCRIPTION files of Debian's r-base-core 4.2.2 (base library) and r-cran-jsonlite 1.8.4
+    let mut fs = MemFs::new();
+    add_fixture_tree(&mut fs, "r-library", "/usr/lib/R/library");
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let r: Vec<_> = pkgs
+        .iter()
+        .filter(|p| p.package_type == PackageType::RPackage)
+        .collect();
+    assert_eq!(r.len(), 16, "{r:?}");
+    let json = r.iter().find(|p| p.name == "jsonlite").unwrap();
+    assert_eq!(json.purl, "pkg:cran/jsonlite@1.8.4");
+    assert!(
+        r.iter()
+            .filter(|p| p.name != "jsonlite")
+            .all(|p| p.version == "4.2.2"),
+        "{r:?}"
+    );
+    assert!(r.iter().any(|p| p.name == "stats"));
+}

@@ -96,6 +96,8 @@ pub(crate) fn syft_type(t: PackageType) -> &'static str {
         PackageType::Composer => "php-composer",
         PackageType::Binary => "binary",
         PackageType::PhpPear => "php-pear",
+        PackageType::WordpressPlugin => "wordpress-plugin",
+        PackageType::RPackage => "R-package",
     }
 }
 

@@ -38,6 +38,10 @@ pub enum PackageType {
     Binary,
     /// PEAR / PECL package from a PHP registry file (Syft's `php-pear`).
     PhpPear,
+    /// WordPress plugin (Syft's `wordpress-plugin`).
+    WordpressPlugin,
+    /// R package from its `DESCRIPTION` file (Syft's `R-package`).
+    RPackage,
 }
 
 impl PackageType {
@@ -57,6 +61,8 @@ impl PackageType {
             PackageType::Composer => "composer",
             PackageType::Binary => "binary",
             PackageType::PhpPear => "php-pear",
+            PackageType::WordpressPlugin => "wordpress-plugin",
+            PackageType::RPackage => "r-package",
         }
     }
 
@@ -98,6 +104,8 @@ impl FromStr for PackageType {
             "composer" | "php" | "php-composer" => PackageType::Composer,
             "binary" => PackageType::Binary,
             "php-pear" | "pear" | "php-pecl" | "pecl" => PackageType::PhpPear,
+            "wordpress-plugin" | "wordpress" => PackageType::WordpressPlugin,
+            "r-package" | "r" | "cran" => PackageType::RPackage,
             _ => return Err(PackageTypeError(s.to_string())),
         })
     }

@@ -16,9 +16,11 @@ mod php;
 mod php_pear;
 mod python;
 mod python_lock;
+mod r_package;
 mod ruby;
 mod rust;
 mod util;
+mod wordpress;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -91,6 +93,8 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(dotnet::DotnetCataloger::new(limits.clone())),
         Box::new(php::PhpCataloger::new(limits.clone())),
         Box::new(php_pear::PearCataloger::new(limits.clone())),
+        Box::new(wordpress::WordpressPluginCataloger::new(limits.clone())),
+        Box::new(r_package::RPackageCataloger::new(limits.clone())),
         Box::new(binary::BinaryCataloger::new(limits.clone())),
     ]
 }
