@@ -128,3 +128,36 @@ fn go_mod_local_replace_has_no_version() {
     let greet = pkgs.iter().find(|p| p.name == "example.org/greet").unwrap();
     assert_eq!(greet.version, "", "{greet:?}");
 }
+
+#[test]
+fn github_actions_from_attrs_sdist_workflows() {
+    // the four workflows shipped in PyPI's attrs 23.2.0 sdist
+    let dir = fixture("gha-attrs-23.2.0");
+    let mut fs = MemFs::new();
+    let mut want = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let body = std::fs::read_to_string(&p).unwrap();
+        // independent expectation: every `uses: X@Y` line of the file
+        for line in body.lines() {
+            if let Some((_, u)) = line.split_once("uses: ") {
+                want.insert(format!("{name} {}", u.trim()));
+            }
+        }
+        fs.add_file(&format!("/src/attrs/.github/workflows/{name}"), body);
+    }
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let got: std::collections::BTreeSet<String> = pkgs
+        .iter()
+        .filter(|p| p.package_type == anchorage_types::PackageType::GithubAction)
+        .map(|p| {
+            let file = p.locations[0].path.rsplit('/').next().unwrap();
+            format!("{file} {}@{}", p.name, p.version)
+        })
+        .collect();
+    assert_eq!(got, want);
+    let checkout = pkgs.iter().find(|p| p.name == "actions/checkout").unwrap();
+    assert_eq!(checkout.purl, "pkg:github/actions/checkout@v4");
+}

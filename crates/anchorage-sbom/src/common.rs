@@ -98,6 +98,7 @@ pub(crate) fn syft_type(t: PackageType) -> &'static str {
         PackageType::PhpPear => "php-pear",
         PackageType::WordpressPlugin => "wordpress-plugin",
         PackageType::RPackage => "R-package",
+        PackageType::GithubAction => "github-action",
     }
 }
 

@@ -42,6 +42,8 @@ pub enum PackageType {
     WordpressPlugin,
     /// R package from its `DESCRIPTION` file (Syft's `R-package`).
     RPackage,
+    /// GitHub Action referenced by a workflow (Syft's `github-action`).
+    GithubAction,
 }
 
 impl PackageType {
@@ -63,6 +65,7 @@ impl PackageType {
             PackageType::PhpPear => "php-pear",
             PackageType::WordpressPlugin => "wordpress-plugin",
             PackageType::RPackage => "r-package",
+            PackageType::GithubAction => "github-action",
         }
     }
 
@@ -106,6 +109,7 @@ impl FromStr for PackageType {
             "php-pear" | "pear" | "php-pecl" | "pecl" => PackageType::PhpPear,
             "wordpress-plugin" | "wordpress" => PackageType::WordpressPlugin,
             "r-package" | "r" | "cran" => PackageType::RPackage,
+            "github-action" | "github-action-workflow" => PackageType::GithubAction,
             _ => return Err(PackageTypeError(s.to_string())),
         })
     }

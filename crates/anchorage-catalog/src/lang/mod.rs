@@ -8,6 +8,7 @@ mod binary;
 mod classify;
 mod dotnet;
 mod executable;
+mod github_actions;
 mod golang;
 mod java;
 mod javascript;
@@ -95,6 +96,7 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(php_pear::PearCataloger::new(limits.clone())),
         Box::new(wordpress::WordpressPluginCataloger::new(limits.clone())),
         Box::new(r_package::RPackageCataloger::new(limits.clone())),
+        Box::new(github_actions::GithubActionsCataloger::new(limits.clone())),
         Box::new(binary::BinaryCataloger::new(limits.clone())),
     ]
 }
