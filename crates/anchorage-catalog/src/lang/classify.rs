@@ -375,7 +375,9 @@ pub(crate) fn classify(
         return Ok(None);
     };
     let rule = winner.rule;
-    let purl = fill(&rule.purl, groups, &|v| anchorage_types::purl::encode_component(v));
+    let purl = fill(&rule.purl, groups, &|v| {
+        anchorage_types::purl::encode_component(v)
+    });
     let cpes = rule
         .cpes
         .iter()
@@ -495,7 +497,7 @@ mod tests {
             (hit.package.as_str(), hit.version.as_str()),
             ("zulu", "17.0.10+7-LTS")
         );
-        assert_eq!(hit.purl, "pkg:generic/azul/zulu@17.0.10+7-LTS");
+        assert_eq!(hit.purl, "pkg:generic/azul/zulu@17.0.10%2B7-LTS");
     }
 
     #[test]

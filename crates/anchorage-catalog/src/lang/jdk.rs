@@ -246,7 +246,7 @@ mod tests {
             false,
         );
         assert_eq!(p.name, "jre");
-        assert_eq!(p.purl, "pkg:generic/oracle/jre@22.0.2+9-70");
+        assert_eq!(p.purl, "pkg:generic/oracle/jre@22.0.2%2B9-70");
     }
 
     #[test]
@@ -264,7 +264,7 @@ mod tests {
             true,
         );
         assert_eq!(p.name, "zulu");
-        assert_eq!(p.purl, "pkg:generic/azul/zulu@11.0.24+8-LTS");
+        assert_eq!(p.purl, "pkg:generic/azul/zulu@11.0.24%2B8-LTS");
         let p = pkg(
             "IMPLEMENTOR=\"IBM Corporation\"\nIMPLEMENTOR_VERSION=\"IBM_Semeru_Runtime_Open_Edition-17.0.11+9\"\nJAVA_VERSION=\"17.0.11\"\nFULL_VERSION=\"17.0.11+9\"\n",
             "/opt/java/openjdk/release",

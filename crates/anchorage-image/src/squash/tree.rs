@@ -565,7 +565,7 @@ impl TreeBuilder {
         }
         drop(kids);
         let mut items = vec![0u32; total as usize];
-        for id in 1..count {
+        for (id, &kids_of_node) in has_kids.iter().enumerate().skip(1) {
             let n = index.nodes[id];
             if !n.alive() {
                 continue;
@@ -575,7 +575,7 @@ impl TreeBuilder {
             let slot = (first + filled) as usize;
             items[slot] = (id as u32) << 1;
             let mut used = 1;
-            if n.kind == DIR && has_kids[id] {
+            if n.kind == DIR && kids_of_node {
                 items[slot + 1] = ((id as u32) << 1) | 1;
                 used = 2;
             }
