@@ -141,8 +141,9 @@ fn jdk_release_file() {
         return;
     };
     assert_eq!((n.as_str(), c.as_str()), ("openjdk", "java-release"));
+    // JAVA_RUNTIME_VERSION (17.0.15+6-Debian-1deb12u1) carries dpkg's upstream (17.0.15+6)
     let truth = dpkg_upstream("openjdk-17-jre-headless").unwrap();
-    assert!(truth.starts_with(&v), "{v} vs {truth}");
+    assert!(v.starts_with(&truth), "{v} vs {truth}");
 }
 
 #[test]
@@ -159,4 +160,218 @@ fn python_classifier_ignores_versions_of_other_minor_releases() {
         pkgs.iter().all(|p| p.package_type != PackageType::Binary),
         "{pkgs:?}"
     );
+}
+
+/// Like [`check`], and also asserts the classifier (rule) name.
+fn check_class(path: &str, apt: &str, dpkg_package: &str, name: &str, class: &str) {
+    let Some((n, v, c)) = classify(path, apt, &[]) else {
+        return;
+    };
+    assert_eq!((n.as_str(), c.as_str()), (name, class), "{path}");
+    let truth = dpkg_upstream(dpkg_package).expect("dpkg knows the package");
+    assert!(
+        truth.starts_with(&v),
+        "{path}: classifier says {v}, dpkg says {truth}"
+    );
+}
+
+#[test]
+fn haproxy() {
+    check_class(
+        "/usr/sbin/haproxy",
+        "haproxy",
+        "haproxy",
+        "haproxy",
+        "haproxy-binary",
+    );
+}
+
+#[test]
+fn memcached() {
+    check_class(
+        "/usr/bin/memcached",
+        "memcached",
+        "memcached",
+        "memcached",
+        "memcached-binary",
+    );
+}
+
+#[test]
+fn httpd_debian_apache2() {
+    check_class(
+        "/usr/sbin/apache2",
+        "apache2-bin",
+        "apache2-bin",
+        "httpd",
+        "httpd-binary",
+    );
+}
+
+#[test]
+fn php_cli_versioned_name() {
+    check_class(
+        "/usr/bin/php8.2",
+        "php8.2-cli",
+        "php8.2-cli",
+        "php-cli",
+        "php-cli-binary",
+    );
+}
+
+#[test]
+fn perl() {
+    check_class(
+        "/usr/bin/perl",
+        "perl-base",
+        "perl-base",
+        "perl",
+        "perl-binary",
+    );
+}
+
+#[test]
+fn sqlite_library() {
+    check_class(
+        "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6",
+        "libsqlite3-0",
+        "libsqlite3-0",
+        "sqlite",
+        "sqlite-library",
+    );
+}
+
+#[test]
+fn mariadb_server_and_client_named_mysql() {
+    check_class(
+        "/usr/sbin/mariadbd",
+        "mariadb-server-core",
+        "mariadb-server-core",
+        "mariadb",
+        "mariadb-binary",
+    );
+    // Debian's MariaDB client is also installed as `mysql`: MariaDB, not Oracle MySQL
+    let Some(bytes) = host_file("/usr/bin/mariadb", "mariadb-client-core") else {
+        return;
+    };
+    let mut fs = MemFs::new();
+    fs.add_file("/usr/bin/mysql", bytes);
+    let (pkgs, _) = run(&fs);
+    let names: Vec<_> = pkgs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["mariadb"]);
+}
+
+#[test]
+fn erlang_beam() {
+    check_class(
+        "/usr/lib/erlang/erts-13.1.5/bin/beam.smp",
+        "erlang-base",
+        "erlang-base",
+        "erlang",
+        "erlang-binary",
+    );
+}
+
+#[test]
+fn glibc() {
+    check_class(
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "libc6",
+        "libc6",
+        "glibc",
+        "glibc-binary",
+    );
+}
+
+#[test]
+fn gcc_driver() {
+    check_class(
+        "/usr/bin/x86_64-linux-gnu-gcc-12",
+        "gcc-12",
+        "gcc-12",
+        "gcc",
+        "gcc-binary",
+    );
+}
+
+#[test]
+fn go_toolchain() {
+    check_class(
+        "/usr/lib/go-1.19/bin/go",
+        "golang-1.19-go",
+        "golang-1.19-go",
+        "go",
+        "go-binary",
+    );
+}
+
+#[test]
+fn ruby_library_with_patchlevel() {
+    let path = "/usr/lib/x86_64-linux-gnu/libruby-3.1.so.3.1.2";
+    let Some((n, v, c)) = classify(path, "libruby3.1", &[]) else {
+        return;
+    };
+    assert_eq!((n.as_str(), c.as_str()), ("ruby", "ruby-binary"));
+    // Debian's 3.1.7+really3.1.2 ships ruby 3.1.2, patch level 20
+    assert_eq!(v, "3.1.2p20");
+    let truth = dpkg_upstream("libruby3.1").unwrap();
+    assert!(truth.ends_with("3.1.2"), "{truth}");
+}
+
+#[test]
+fn java_launcher_without_release_file() {
+    let path = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java";
+    let Some((n, v, c)) = classify(path, "openjdk-17-jre-headless", &[]) else {
+        return;
+    };
+    assert_eq!((n.as_str(), c.as_str()), ("openjdk", "java-binary-openjdk"));
+    let truth = dpkg_upstream("openjdk-17-jre-headless").unwrap();
+    assert!(v.starts_with(&truth), "{v} vs {truth}");
+}
+
+#[test]
+fn jdk_release_file_in_any_directory() {
+    // the real Debian release file, unpacked somewhere without a bin/java beside it
+    let Some(bytes) = host_file(
+        "/usr/lib/jvm/java-17-openjdk-amd64/release",
+        "openjdk-17-jre-headless",
+    ) else {
+        return;
+    };
+    let mut fs = MemFs::new();
+    fs.add_file("/opt/unpacked/jdk/release", bytes);
+    let (pkgs, _) = run(&fs);
+    assert_eq!(pkgs.len(), 1, "{pkgs:?}");
+    let p = &pkgs[0];
+    assert_eq!(p.name, "openjdk");
+    assert!(
+        p.purl.starts_with("pkg:generic/oracle/openjdk@17.0."),
+        "{}",
+        p.purl
+    );
+    assert!(
+        p.cpes[0].starts_with("cpe:2.3:a:oracle:openjdk:17.0."),
+        "{:?}",
+        p.cpes
+    );
+}
+
+#[test]
+fn busybox_hard_links_classified_once() {
+    // busybox images ship the applets as hard links of one binary
+    let Some(bytes) = host_file("/usr/bin/busybox", "busybox") else {
+        return;
+    };
+    let mut fs = MemFs::new();
+    fs.add_file("/bin/busybox", bytes);
+    fs.add_hardlink("/bin/[", "/bin/busybox");
+    fs.add_hardlink("/usr/bin/busybox", "/bin/busybox");
+    fs.add_symlink("/bin/sh", "busybox");
+    let (pkgs, _) = run(&fs);
+    let bins: Vec<_> = pkgs
+        .iter()
+        .filter(|p| p.package_type == PackageType::Binary)
+        .collect();
+    assert_eq!(bins.len(), 1, "{bins:?}");
+    assert_eq!(bins[0].locations[0].path, "/bin/busybox");
 }

@@ -6,7 +6,7 @@ mod lang_support;
 use anchorage_catalog::{Package, PackageMetadata};
 use anchorage_image::MemFs;
 use anchorage_types::PackageType;
-use lang_support::{corpus_app_fs, fixture, run};
+use lang_support::{corpus_app_fs, fixture, run, run_with};
 
 fn of_type(pkgs: &[Package], t: PackageType) -> Vec<&Package> {
     pkgs.iter().filter(|p| p.package_type == t).collect()
@@ -188,7 +188,17 @@ fn yarn_berry_lock_real_file() {
 
 #[test]
 fn pnpm_v6_lock_real_file() {
-    let (pkgs, ctx) = run(&lock_fs("/app/pnpm-lock.yaml", "pnpm-lock-v6.yaml"));
+    // dev dependencies only when asked for
+    let (pkgs, _) = run(&lock_fs("/app/pnpm-lock.yaml", "pnpm-lock-v6.yaml"));
+    assert!(!pkgs.iter().any(|p| p.name == "isexe"), "{pkgs:?}");
+    let limits = anchorage_catalog::LangLimits {
+        include_dev_dependencies: true,
+        ..anchorage_catalog::LangLimits::default()
+    };
+    let (pkgs, ctx) = run_with(
+        &lock_fs("/app/pnpm-lock.yaml", "pnpm-lock-v6.yaml"),
+        &limits,
+    );
     assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
     let mut got: Vec<_> = pkgs
         .iter()
@@ -228,12 +238,22 @@ fn package_lock_v1_nested_dependencies() {
     fs.add_file("/srv/npm-shrinkwrap.json", lock.to_vec());
     let (pkgs, ctx) = run(&fs);
     assert!(ctx.warnings.is_empty());
-    let mut got: Vec<_> = pkgs
-        .iter()
-        .map(|p| format!("{}@{}", p.name, p.version))
-        .collect();
-    got.sort();
-    assert_eq!(got, ["a@1.0.0", "b@2.0.0"]);
+    let names = |pkgs: &[anchorage_catalog::Package]| {
+        let mut got: Vec<_> = pkgs
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        got.sort();
+        got
+    };
+    // b is a dev dependency: left out unless asked for
+    assert_eq!(names(&pkgs), ["a@1.0.0"]);
+    let limits = anchorage_catalog::LangLimits {
+        include_dev_dependencies: true,
+        ..anchorage_catalog::LangLimits::default()
+    };
+    let (pkgs, _) = run_with(&fs, &limits);
+    assert_eq!(names(&pkgs), ["a@1.0.0", "b@2.0.0"]);
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod lang_support;
 
 use anchorage_catalog::PackageMetadata;
 use anchorage_image::MemFs;
+use anchorage_types::PackageType;
 use lang_support::{fixture, run};
 
 fn fs_with(path: &str, fixture_name: &str) -> MemFs {
@@ -150,4 +151,156 @@ fn synthetic_malformed_json_manifests_are_warnings() {
     let (pkgs, ctx) = run(&fs);
     assert!(pkgs.is_empty());
     assert_eq!(ctx.warnings.len(), 3, "{:?}", ctx.warnings);
+}
+
+#[test]
+fn ruby_default_gems_of_installed_ruby() {
+    // Debian's libruby3.1 installs its default gems' specs under specifications/default
+    let dir = "/usr/lib/ruby/gems/3.1.0/specifications/default";
+    let Ok(list) = std::fs::read_dir(dir) else {
+        assert!(
+            !lang_support::ci(),
+            "{dir} is required in CI (apt package libruby3.1)"
+        );
+        eprintln!("note: skipping, {dir} missing; install apt package libruby3.1");
+        return;
+    };
+    let mut fs = MemFs::new();
+    let mut expected = Vec::new();
+    for e in list {
+        let p = e.unwrap().path();
+        let file = p.file_name().unwrap().to_string_lossy().to_string();
+        let Some(stem) = file.strip_suffix(".gemspec") else {
+            continue;
+        };
+        expected.push(stem.to_string());
+        fs.add_file(&format!("{dir}/{file}"), std::fs::read(&p).unwrap());
+    }
+    expected.sort();
+    assert!(expected.len() > 50, "{expected:?}");
+    let (pkgs, ctx) = lang_support::run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut got: Vec<String> = pkgs
+        .iter()
+        .filter(|p| p.package_type == PackageType::Gem)
+        .map(|p| format!("{}-{}", p.name, p.version))
+        .collect();
+    got.sort();
+    // every spec file is named NAME-VERSION.gemspec by rubygems
+    assert_eq!(got, expected);
+    for needle in ["json-", "openssl-", "psych-", "net-http-"] {
+        assert!(got.iter().any(|g| g.starts_with(needle)), "{needle}");
+    }
+    let json = pkgs.iter().find(|p| p.name == "json").unwrap();
+    assert_eq!(json.purl, format!("pkg:gem/json@{}", json.version));
+}
+
+#[test]
+fn pear_registry_matches_pear_list() {
+    // Debian's php-pear registry files, and what `pear list` (the real tool) says about them
+    let dir = fixture("pear-registry");
+    let mut fs = MemFs::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".reg") {
+            fs.add_file(
+                &format!("/usr/share/php/.registry/{name}"),
+                std::fs::read(&p).unwrap(),
+            );
+        }
+    }
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut got: Vec<String> = pkgs
+        .iter()
+        .filter(|p| p.package_type == PackageType::PhpPear)
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    got.sort();
+    let list = std::fs::read_to_string(dir.join("pear-list.txt")).unwrap();
+    let mut want: Vec<String> = list
+        .lines()
+        .skip(3)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 3).then(|| format!("{} {}", f[0], f[1]))
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got.len(), 6);
+    assert_eq!(got, want);
+    let tar = pkgs.iter().find(|p| p.name == "Archive_Tar").unwrap();
+    assert_eq!(tar.purl, "pkg:pear/pear.php.net/Archive_Tar@1.4.14");
+    assert!(!tar.licenses.is_empty());
+}
+
+/// Adds every file under `fixture(dir)` at `image_root` + its relative path.
+fn add_fixture_tree(fs: &mut MemFs, dir: &str, image_root: &str) {
+    let root = fixture(dir);
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+                fs.add_file(&format!("{image_root}/{rel}"), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn wordpress_plugin_and_core_from_debian_wordpress() {
+    // Debian's wordpress 6.1.9+dfsg1 with its bundled Akismet plugin
+    let mut fs = MemFs::new();
+    add_fixture_tree(&mut fs, "wordpress", "/var/www/html");
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let mut got: Vec<String> = pkgs
+        .iter()
+        .map(|p| format!("{} {} {} {}", p.package_type, p.name, p.version, p.purl))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "binary wordpress 6.1.9 pkg:generic/wordpress@6.1.9",
+            "wordpress-plugin Akismet Anti-Spam 5.0.2 pkg:generic/wordpress-plugin/akismet@5.0.2",
+        ]
+    );
+    let akismet = pkgs
+        .iter()
+        .find(|p| p.package_type == PackageType::WordpressPlugin)
+        .unwrap();
+    assert_eq!(
+        akismet.cpes,
+        ["cpe:2.3:a:akismet:akismet:5.0.2:*:*:*:*:wordpress:*:*"]
+    );
+    assert_eq!(akismet.licenses, ["GPLv2 or later"]);
+}
+
+#[test]
+fn r_packages_from_debian_r_base() {
+    // DESCRIPTION files of Debian's r-base-core 4.2.2 (base library) and r-cran-jsonlite 1.8.4
+    let mut fs = MemFs::new();
+    add_fixture_tree(&mut fs, "r-library", "/usr/lib/R/library");
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let r: Vec<_> = pkgs
+        .iter()
+        .filter(|p| p.package_type == PackageType::RPackage)
+        .collect();
+    assert_eq!(r.len(), 16, "{r:?}");
+    let json = r.iter().find(|p| p.name == "jsonlite").unwrap();
+    assert_eq!(json.purl, "pkg:cran/jsonlite@1.8.4");
+    assert!(
+        r.iter()
+            .filter(|p| p.name != "jsonlite")
+            .all(|p| p.version == "4.2.2"),
+        "{r:?}"
+    );
+    assert!(r.iter().any(|p| p.name == "stats"));
 }

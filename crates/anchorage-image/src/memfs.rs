@@ -125,6 +125,33 @@ impl MemFs {
         self
     }
 
+    /// Adds a hard link at `path` to the regular file at the absolute image path `target`.
+    pub fn add_hardlink(&mut self, path: &str, target: &str) -> &mut Self {
+        let (Some(path), Some(target)) = (normalize_path(path), normalize_path(target)) else {
+            return self;
+        };
+        let size = self.entries.get(&target).map_or(0, |(e, _)| e.size);
+        self.ensure_dir(parent(&path), 0);
+        self.entries.insert(
+            path.clone(),
+            (
+                FileEntry {
+                    path,
+                    kind: EntryKind::Hardlink,
+                    mode: 0o755,
+                    uid: 0,
+                    gid: 0,
+                    size,
+                    link_target: Some(target),
+                    mtime: 0,
+                    layer_index: 0,
+                },
+                Vec::new(),
+            ),
+        );
+        self
+    }
+
     /// Adds an empty directory.
     pub fn add_dir(&mut self, path: &str) -> &mut Self {
         if let Some(path) = normalize_path(path) {

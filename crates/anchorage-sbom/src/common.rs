@@ -95,6 +95,10 @@ pub(crate) fn syft_type(t: PackageType) -> &'static str {
         PackageType::Nuget => "dotnet",
         PackageType::Composer => "php-composer",
         PackageType::Binary => "binary",
+        PackageType::PhpPear => "php-pear",
+        PackageType::WordpressPlugin => "wordpress-plugin",
+        PackageType::RPackage => "R-package",
+        PackageType::GithubAction => "github-action",
     }
 }
 

@@ -36,6 +36,14 @@ pub enum PackageType {
     Composer,
     /// A runtime identified from a binary by a classifier.
     Binary,
+    /// PEAR / PECL package from a PHP registry file (Syft's `php-pear`).
+    PhpPear,
+    /// WordPress plugin (Syft's `wordpress-plugin`).
+    WordpressPlugin,
+    /// R package from its `DESCRIPTION` file (Syft's `R-package`).
+    RPackage,
+    /// GitHub Action referenced by a workflow (Syft's `github-action`).
+    GithubAction,
 }
 
 impl PackageType {
@@ -54,6 +62,10 @@ impl PackageType {
             PackageType::Nuget => "nuget",
             PackageType::Composer => "composer",
             PackageType::Binary => "binary",
+            PackageType::PhpPear => "php-pear",
+            PackageType::WordpressPlugin => "wordpress-plugin",
+            PackageType::RPackage => "r-package",
+            PackageType::GithubAction => "github-action",
         }
     }
 
@@ -94,6 +106,10 @@ impl FromStr for PackageType {
             "nuget" | "dotnet" => PackageType::Nuget,
             "composer" | "php" | "php-composer" => PackageType::Composer,
             "binary" => PackageType::Binary,
+            "php-pear" | "pear" | "php-pecl" | "pecl" => PackageType::PhpPear,
+            "wordpress-plugin" | "wordpress" => PackageType::WordpressPlugin,
+            "r-package" | "r" | "cran" => PackageType::RPackage,
+            "github-action" | "github-action-workflow" => PackageType::GithubAction,
             _ => return Err(PackageTypeError(s.to_string())),
         })
     }

@@ -257,11 +257,13 @@ pub(crate) fn read_buildinfo(data: &[u8]) -> Result<Option<BuildInfo>, String> {
     Ok(Some(parse_modinfo(&vers, &modinfo)))
 }
 
-/// go.mod `require` entries (single and block form) and `replace` rewrites.
+/// go.mod `require` entries (single and block form), `replace` rewrites (a local-path target
+/// keeps the module path with no version) and `exclude` (excluded versions are dropped).
 pub(crate) fn parse_go_mod(input: &str) -> (Option<String>, Vec<GoModule>) {
     let mut module = None;
     let mut reqs: Vec<GoModule> = Vec::new();
     let mut replaces: Vec<(String, Option<String>, GoModule)> = Vec::new();
+    let mut excludes: Vec<(String, String)> = Vec::new();
     let mut block: Option<&str> = None;
     for raw in input.lines() {
         let line = raw.split("//").next().unwrap_or("").trim();
@@ -281,6 +283,7 @@ pub(crate) fn parse_go_mod(input: &str) -> (Option<String>, Vec<GoModule>) {
                     block = match k {
                         "require" => Some("require"),
                         "replace" => Some("replace"),
+                        "exclude" => Some("exclude"),
                         _ => Some("other"),
                     };
                     continue;
@@ -296,6 +299,9 @@ pub(crate) fn parse_go_mod(input: &str) -> (Option<String>, Vec<GoModule>) {
                 version: f[1].to_string(),
                 sum: None,
             }),
+            "exclude" if f.len() >= 2 => {
+                excludes.push((f[0].trim_matches('"').to_string(), f[1].to_string()));
+            }
             "replace" => {
                 if let Some(arrow) = f.iter().position(|s| *s == "=>") {
                     let old = f.first().map(|s| s.to_string()).unwrap_or_default();
@@ -316,13 +322,25 @@ pub(crate) fn parse_go_mod(input: &str) -> (Option<String>, Vec<GoModule>) {
             _ => {}
         }
     }
+    reqs.retain(|r| {
+        !excludes
+            .iter()
+            .any(|(p, v)| *p == r.path && *v == r.version)
+    });
     for r in &mut reqs {
         if let Some((_, _, new)) = replaces
             .iter()
             .find(|(p, v, _)| *p == r.path && v.as_ref().is_none_or(|v| *v == r.version))
-            && !new.version.is_empty()
         {
-            *r = new.clone();
+            if !new.version.is_empty() {
+                *r = new.clone();
+            } else if new.path.starts_with("./")
+                || new.path.starts_with("../")
+                || new.path.starts_with('/')
+            {
+                // a local directory: the code is not the required version of any release
+                r.version.clear();
+            }
         }
     }
     (module, reqs)
@@ -634,5 +652,27 @@ mod tests {
         assert_eq!(r.len(), 3);
         assert_eq!(r[1].path, "github.com/e/d");
         assert_eq!(r[2].version, "v0.3.0");
+    }
+
+    #[test]
+    fn synthetic_go_mod_exclude_and_local_replace() {
+        let (_, r) = parse_go_mod(
+            "module x
+require (
+	github.com/a/b v1.2.3
+	example.org/greet v1.2.3
+)
+exclude github.com/a/b v1.2.3
+exclude (
+	github.com/z/z v0.0.1
+)
+replace example.org/greet => ../greet
+",
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            (r[0].path.as_str(), r[0].version.as_str()),
+            ("example.org/greet", "")
+        );
     }
 }

@@ -132,8 +132,13 @@ pub(crate) fn parse_package_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
                 && !version.starts_with("file:")
                 && !version.starts_with("link:")
             {
+                // an alias (`"my-case": {"version": "npm:case@1.6.3"}`) is the real package
+                let (real, version) = match npm_alias(&version) {
+                    Some((n, v)) => (n, v),
+                    None => (name.clone(), version),
+                };
                 out.push(NpmEntry {
-                    name: name.clone(),
+                    name: real,
                     version,
                     install_path: Some(path.clone()),
                     license: None,
@@ -146,6 +151,39 @@ pub(crate) fn parse_package_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
         }
     }
     Ok(out)
+}
+
+/// `npm:NAME@VERSION` (an npm alias) split into the real name and version.
+fn npm_alias(spec: &str) -> Option<(String, String)> {
+    let rest = spec.strip_prefix("npm:")?;
+    let at = at_after_first(rest)?;
+    let (n, v) = (&rest[..at], &rest[at + 1..]);
+    (!n.is_empty() && !v.is_empty()).then(|| (n.to_string(), v.to_string()))
+}
+
+/// The package name in a registry tarball URL (`.../@scope/name/-/name-1.0.0.tgz`); forks and
+/// aliases installed under another name resolve to it.
+fn name_from_tarball_url(url: &str) -> Option<String> {
+    let path = url.split(['#', '?']).next().unwrap_or(url);
+    let (before, file) = path.rsplit_once("/-/")?;
+    if !file.ends_with(".tgz") {
+        return None;
+    }
+    let mut parts = before.rsplit('/');
+    let last = parts.next()?;
+    let last = last.replace("%2f", "/").replace("%2F", "/");
+    if last.starts_with('@') && last.contains('/') {
+        return Some(last);
+    }
+    let prev = parts.next().unwrap_or("");
+    let name = if prev.starts_with('@') {
+        format!("{prev}/{last}")
+    } else {
+        last.clone()
+    };
+    // the tarball file is named after the unscoped name
+    let unscoped = name.rsplit('/').next().unwrap_or(&name);
+    file.starts_with(&format!("{unscoped}-")).then_some(name)
 }
 
 /// Byte index of the first `@` after the first byte (`@scope/name@1` splits at the second).
@@ -167,6 +205,13 @@ pub(crate) fn parse_yarn_lock(input: &str) -> Vec<NpmEntry> {
     let mut current: Option<NpmEntry> = None;
     let mut skip = false;
     let flush = |cur: &mut Option<NpmEntry>, out: &mut Vec<NpmEntry>| {
+        if let Some(mut e) = cur.take() {
+            // yarn v1 aliases and forks: the registry tarball names the real package
+            if let Some(n) = e.resolved.as_deref().and_then(name_from_tarball_url) {
+                e.name = n;
+            }
+            *cur = Some(e);
+        }
         if let Some(e) = cur.take()
             && !e.name.is_empty()
             && !e.version.is_empty()
@@ -189,7 +234,13 @@ pub(crate) fn parse_yarn_lock(input: &str) -> Vec<NpmEntry> {
                 || header.contains("@link:")
                 || header.contains("@portal:");
             current = descriptor_name(first).map(|n| NpmEntry {
-                name: n.to_string(),
+                // `alias@npm:real@^1` (v1) names the real package after `npm:`
+                name: first
+                    .trim()
+                    .trim_matches('"')
+                    .get(n.len() + 1..)
+                    .and_then(|spec| npm_alias(spec.trim_end_matches('"')))
+                    .map_or_else(|| n.to_string(), |(real, _)| real),
                 ..NpmEntry::default()
             });
             continue;
@@ -224,29 +275,49 @@ pub(crate) fn parse_yarn_lock(input: &str) -> Vec<NpmEntry> {
     out
 }
 
-/// Splits a pnpm package key (v5 `/name/1.0.0`, v6 `/name@1.0.0`, v9 `name@1.0.0(peer)`).
+/// Splits a pnpm package key: v5 `/name/1.0.0` with peer suffixes (`/acorn-jsx/5.3.2_acorn@8.8.0`
+/// is acorn-jsx 5.3.2), v6 `/name@1.0.0`, v9 `name@1.0.0(peer@1)`; scoped names alike.
 fn pnpm_key(key: &str) -> Option<(String, String)> {
     let k = key.split('(').next().unwrap_or(key);
     let k = k.strip_prefix('/').unwrap_or(k);
-    let at = at_after_first(k);
-    if let Some(at) = at {
-        let (n, v) = (&k[..at], &k[at + 1..]);
-        if !n.is_empty() && !v.is_empty() && !v.contains('/') {
-            return Some((n.to_string(), v.to_string()));
-        }
-    }
-    let (n, v) = k.rsplit_once('/')?;
-    let v = v.split('_').next().unwrap_or(v);
-    (!n.is_empty() && !v.is_empty()).then(|| (n.to_string(), v.to_string()))
+    // the name ends at the first `/` or `@` after its scope
+    let name_start = if k.starts_with('@') {
+        k.find('/')? + 1
+    } else {
+        0
+    };
+    let sep = k[name_start..].find(['/', '@'])? + name_start;
+    let (name, rest) = (&k[..sep], &k[sep + 1..]);
+    let version = if k.as_bytes().get(sep) == Some(&b'/') {
+        // v5: peers follow the version after `_`
+        rest.split('_').next().unwrap_or(rest)
+    } else {
+        rest
+    };
+    (!name.is_empty() && !version.is_empty() && !version.contains('/'))
+        .then(|| (name.to_string(), version.to_string()))
 }
 
 /// Parses pnpm-lock.yaml (any lockfileVersion).
 pub(crate) fn parse_pnpm_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
-    let v: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(input).map_err(|e| format!("invalid YAML: {e}"))?;
+    // pnpm 9+ may write several YAML documents (an environment lockfile first): read them all
+    let mut docs = Vec::new();
+    for d in serde_yaml_ng::Deserializer::from_str(input) {
+        let v = <serde_yaml_ng::Value as serde::Deserialize>::deserialize(d)
+            .map_err(|e| format!("invalid YAML: {e}"))?;
+        docs.push(v);
+    }
     let mut out = Vec::new();
+    for v in &docs {
+        parse_pnpm_document(v, &mut out);
+    }
+    Ok(out)
+}
+
+/// Adds the packages of one pnpm-lock YAML document.
+fn parse_pnpm_document(v: &serde_yaml_ng::Value, out: &mut Vec<NpmEntry>) {
     let Some(pkgs) = v.get("packages").and_then(|p| p.as_mapping()) else {
-        return Ok(out);
+        return;
     };
     for (k, p) in pkgs {
         let Some(key) = k.as_str() else { continue };
@@ -271,7 +342,6 @@ pub(crate) fn parse_pnpm_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
             ..NpmEntry::default()
         });
     }
-    Ok(out)
 }
 
 fn make_package(
@@ -402,7 +472,7 @@ impl Cataloger for JavascriptCataloger {
             };
             let dir = parent_dir(&entry.path);
             for e in list {
-                if is_installed(dir, &e) {
+                if is_installed(dir, &e) || (e.dev && !self.limits.include_dev_dependencies) {
                     continue;
                 }
                 out.push(make_package(e, location_of(fs, entry), None, None));
@@ -433,6 +503,44 @@ mod tests {
         assert_eq!(
             pnpm_key("/@scope/x/2.0.0_peer"),
             Some(("@scope/x".into(), "2.0.0".into()))
+        );
+        assert_eq!(
+            pnpm_key("/acorn-jsx/5.3.2_acorn@8.8.0"),
+            Some(("acorn-jsx".into(), "5.3.2".into()))
+        );
+        assert_eq!(
+            pnpm_key("/@typescript-eslint/utils/5.40.0_eslint@8.25.0+typescript@4.8.4"),
+            Some(("@typescript-eslint/utils".into(), "5.40.0".into()))
+        );
+        assert_eq!(
+            pnpm_key("/@babel/core@7.1.0(supports-color@5.5.0)"),
+            Some(("@babel/core".into(), "7.1.0".into()))
+        );
+    }
+
+    #[test]
+    fn synthetic_aliases_and_tarball_names() {
+        assert_eq!(
+            npm_alias("npm:case@1.6.3"),
+            Some(("case".into(), "1.6.3".into()))
+        );
+        assert_eq!(
+            npm_alias("npm:@scope/real@2.0.0"),
+            Some(("@scope/real".into(), "2.0.0".into()))
+        );
+        assert_eq!(
+            name_from_tarball_url(
+                "https://registry.yarnpkg.com/@babel/code-frame/-/code-frame-7.0.0.tgz#abc"
+            ),
+            Some("@babel/code-frame".into())
+        );
+        assert_eq!(
+            name_from_tarball_url("https://registry.npmjs.org/case/-/case-1.6.3.tgz"),
+            Some("case".into())
+        );
+        assert_eq!(
+            name_from_tarball_url("https://codeload.github.com/u/r/tar.gz/abc"),
+            None
         );
     }
 }

@@ -5,16 +5,23 @@
 //! [`LangLimits`], and malformed input becomes a warning in the [`CatalogContext`].
 
 mod binary;
+mod classify;
 mod dotnet;
 mod executable;
+mod github_actions;
 mod golang;
 mod java;
 mod javascript;
+mod jdk;
 mod php;
+mod php_pear;
 mod python;
+mod python_lock;
+mod r_package;
 mod ruby;
 mod rust;
 mod util;
+mod wordpress;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -47,6 +54,8 @@ pub struct LangLimits {
     pub max_binary_bytes: u64,
     /// Most bytes of a file scanned by a binary classifier.
     pub max_classifier_scan_bytes: u64,
+    /// Report packages that lock files mark as development-only (default: left out).
+    pub include_dev_dependencies: bool,
 }
 
 impl Default for LangLimits {
@@ -61,6 +70,7 @@ impl Default for LangLimits {
             max_central_directory_bytes: 64 * 1024 * 1024,
             max_binary_bytes: 512 * 1024 * 1024,
             max_classifier_scan_bytes: 256 * 1024 * 1024,
+            include_dev_dependencies: false,
         }
     }
 }
@@ -73,6 +83,7 @@ pub fn language_catalogers(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
 fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
     vec![
         Box::new(python::PythonCataloger::new(limits.clone())),
+        Box::new(python_lock::PythonLockCataloger::new(limits.clone())),
         Box::new(javascript::JavascriptCataloger::new(limits.clone())),
         Box::new(ruby::RubyCataloger::new(limits.clone())),
         Box::new(java::JavaCataloger::new(limits.clone())),
@@ -81,6 +92,10 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(executable::ExecutableCataloger::new(limits.clone())),
         Box::new(dotnet::DotnetCataloger::new(limits.clone())),
         Box::new(php::PhpCataloger::new(limits.clone())),
+        Box::new(php_pear::PearCataloger::new(limits.clone())),
+        Box::new(wordpress::WordpressPluginCataloger::new(limits.clone())),
+        Box::new(r_package::RPackageCataloger::new(limits.clone())),
+        Box::new(github_actions::GithubActionsCataloger::new(limits.clone())),
         Box::new(binary::BinaryCataloger::new(limits.clone())),
     ]
 }

@@ -207,7 +207,8 @@ enum Kind {
 
 fn classify(path: &str) -> Option<Kind> {
     let base = base_name(path);
-    let parent = base_name(parent_dir(path));
+    // directory suffixes in any case (`.DIST-INFO` exists in the wild)
+    let parent = base_name(parent_dir(path)).to_ascii_lowercase();
     if base == "METADATA" && parent.ends_with(".dist-info") {
         Some(Kind::DistInfo)
     } else if base == "PKG-INFO" && parent.ends_with(".egg-info") {

@@ -100,6 +100,14 @@ pub(crate) fn parse_gemfile_lock(input: &str) -> Vec<(String, String)> {
     out
 }
 
+/// True for `.../specifications` and for `.../specifications/default`, where every Ruby keeps
+/// the gemspecs of its default gems (json, openssl, rexml, webrick, ...).
+fn is_specifications_dir(dir: &str) -> bool {
+    let name = base_name(dir);
+    name == "specifications"
+        || (name == "default" && base_name(parent_dir(dir)) == "specifications")
+}
+
 fn gem_package(
     name: &str,
     version: &str,
@@ -127,7 +135,7 @@ impl Cataloger for RubyCataloger {
     fn wants(&self, e: &FileEntry) -> bool {
         let base = base_name(&e.path);
         is_file(e)
-            && ((base.ends_with(".gemspec") && base_name(parent_dir(&e.path)) == "specifications")
+            && ((base.ends_with(".gemspec") && is_specifications_dir(parent_dir(&e.path)))
                 || base == "Gemfile.lock")
     }
 
@@ -141,8 +149,7 @@ impl Cataloger for RubyCataloger {
         let lim = self.limits.max_manifest_bytes;
         for entry in files {
             let base = base_name(&entry.path);
-            if base.ends_with(".gemspec") && base_name(parent_dir(&entry.path)) == "specifications"
-            {
+            if base.ends_with(".gemspec") && is_specifications_dir(parent_dir(&entry.path)) {
                 let Some(b) = read_entry(fs, entry, lim, ctx, STAGE) else {
                     continue;
                 };
