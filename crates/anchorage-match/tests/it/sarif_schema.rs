@@ -1,6 +1,7 @@
 //! SARIF output validated against the SARIF 2.1.0 JSON schema (issue 13 item 13): findings of
 //! real corpus images against the corpus feeds, with and without findings, with and without
 //! a policy evaluation attached.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
 
 use anchorage_match::{OutputFormat, match_analysis, render};
 

@@ -1,7 +1,5 @@
 //! Integration tests of `anchorage-version`, one binary (issue 9: fewer links on 2 cores).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 mod corpus;
 mod ecosystems;
 mod props;

@@ -2,7 +2,7 @@
 //! jars rebuilt from the corpus META-INF content, nested archives and hostile zips.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use std::io::Write;
 

@@ -2,15 +2,9 @@
 //! `fuzz/` go deeper but stay out of CI): real inputs with bytes flipped, inserted and cut
 //! must never panic.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "fixture helpers: a missing corpus file should fail the test loudly"
-)]
-
 use std::path::Path;
 
-#[path = "fixtures/rpm/rpmdb_build.rs"]
-mod rpmdb_build;
+use crate::rpmdb_build;
 
 use anchorage_catalog::parsers::{
     BdbFormat, NdbFormat, RpmDbFormat, SqliteFormat, parse_copyright, parse_header,

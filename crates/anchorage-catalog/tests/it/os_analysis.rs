@@ -8,7 +8,6 @@
 )]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use anchorage_catalog::{
     Analysis, CatalogOptions, DockerfileMode, PackageMetadata, catalog, reconstruct_dockerfile,
@@ -21,9 +20,7 @@ use serde_json::Value;
 const ALPINE_DIFF_ID: &str =
     "sha256:6f866a59756ecf8548fec2693f23a361fd14c744fe09cc20f16dac0ded31cca1";
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+use anchorage_testkit::corpus_dir as corpus;
 
 /// The real minirootfs tarball loaded into a MemFs as one layer with its real diff_id.
 fn alpine_rootfs() -> MemFs {

@@ -2,7 +2,7 @@
 //! mutations of them (bit flips, truncations, splices): every input must return, never panic.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use anchorage_catalog::lang_fuzzing::{fuzz_go_buildinfo, fuzz_lockfiles, fuzz_zip_walker};
 use lang_support::{corpus, fixture, jar_from_dir, zip_of};

@@ -3,7 +3,7 @@
 //! for the differences listed with their reason in `fixtures/lang/syft-differences.tsv`.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;

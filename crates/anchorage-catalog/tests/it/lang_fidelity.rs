@@ -3,7 +3,7 @@
 //! development dependencies left out unless asked for.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use anchorage_catalog::{LangLimits, Package};
 use anchorage_image::MemFs;

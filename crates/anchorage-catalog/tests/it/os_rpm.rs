@@ -8,8 +8,7 @@
     reason = "fixture helpers: a missing corpus file should fail the test loudly"
 )]
 
-#[path = "fixtures/rpm/rpmdb_build.rs"]
-mod rpmdb_build;
+use crate::rpmdb_build;
 
 use std::path::Path;
 

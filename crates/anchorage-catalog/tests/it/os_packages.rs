@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use anchorage_catalog::parsers::{parse_copyright, parse_installed, parse_status};
 use anchorage_catalog::{
@@ -17,9 +16,7 @@ use anchorage_catalog::{
 use anchorage_image::MemFs;
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+use anchorage_testkit::corpus_dir as corpus;
 
 /// Loads the distro files and package databases of a corpus image into a MemFs at their
 /// image paths.

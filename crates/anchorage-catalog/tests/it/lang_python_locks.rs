@@ -4,7 +4,7 @@
 //! dependencies asked for, the full set (`expected-all.txt`, `uv export`).
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use anchorage_catalog::{LangLimits, PackageMetadata};
 use anchorage_image::MemFs;

@@ -3,7 +3,7 @@
 //! ground truth); binaries missing locally are skipped with a note, and are required in CI.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use anchorage_catalog::PackageMetadata;
 use anchorage_image::MemFs;

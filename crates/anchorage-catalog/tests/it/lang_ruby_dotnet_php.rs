@@ -1,7 +1,7 @@
 //! Ruby, .NET and PHP catalogers on real files (fixtures/lang/PROVENANCE.md).
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use anchorage_catalog::PackageMetadata;
 use anchorage_image::MemFs;

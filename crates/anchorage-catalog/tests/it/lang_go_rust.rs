@@ -2,7 +2,7 @@
 //! of go1.19.8), go.mod/go.sum, and Rust Cargo.lock / cargo-auditable data.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use anchorage_catalog::PackageMetadata;
 use anchorage_image::MemFs;

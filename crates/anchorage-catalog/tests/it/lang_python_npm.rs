@@ -1,7 +1,7 @@
 //! Python and JavaScript catalogers on the corpus image and on real lockfiles.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use anchorage_catalog::{Package, PackageMetadata};
 use anchorage_image::MemFs;

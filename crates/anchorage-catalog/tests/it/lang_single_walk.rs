@@ -5,7 +5,7 @@
 //! tests (fixtures/lang/PROVENANCE.md), laid out as one image.
 #![allow(clippy::unwrap_used)]
 
-mod lang_support;
+use crate::lang_support;
 
 use std::collections::BTreeMap;
 use std::io::Read;

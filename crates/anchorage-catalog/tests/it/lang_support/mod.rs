@@ -13,9 +13,7 @@ pub const LAYER0: &str = "sha256:1cd417d4d2ac6acc1c873f5c431b4bdcf3b5155b4545ead
 /// The application layer.
 pub const LAYER1: &str = "sha256:7f291de2c8365fd60241a1fdcd29e57b3601252896e714a76952f9913e155517";
 
-pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
+pub use anchorage_testkit::corpus_dir as corpus;
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
