@@ -1,8 +1,9 @@
 //! Language-ecosystem and binary catalogers: what applications bring into an image.
 //!
-//! Every cataloger walks the squashed tree once, reads only files whose names match its
-//! ecosystem, and never trusts sizes or structure from the image: every read is capped by
-//! [`LangLimits`], and malformed input becomes a warning in the [`CatalogContext`].
+//! The tree is walked once for all of them ([`crate::catalog`]); each cataloger picks the files
+//! whose names match its ecosystem (`wants`), reads only those, and never trusts sizes or
+//! structure from the image: every read is capped by [`LangLimits`], and malformed input becomes
+//! a warning in the [`CatalogContext`]. Every cataloger is listed once, in `catalogers_with`.
 
 mod binary;
 mod classify;
