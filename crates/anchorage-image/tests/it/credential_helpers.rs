@@ -9,6 +9,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::runtime::acquire_blocking;
 use anchorage_image::{AcquireError, AcquireOptions};
 use anchorage_testkit::{Auth, Format, Registry, push_oci_layout, require_tools};
 
@@ -135,19 +136,4 @@ fn creds_store_supplies_credentials_for_the_token_endpoint() {
             .is_some_and(|a| a.starts_with("Basic "))),
         "the token endpoint got the helper's credentials"
     );
-}
-
-/// [`anchorage_image::acquire`] on a runtime made for the test (the library creates none).
-fn acquire_blocking(
-    source: &str,
-    options: &anchorage_image::AcquireOptions,
-) -> Result<anchorage_image::AcquiredImage, anchorage_image::AcquireError> {
-    test_runtime().block_on(anchorage_image::acquire(source, options))
-}
-
-fn test_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }

@@ -3,6 +3,7 @@
 mod credential_helpers;
 mod registry;
 mod registry_hostile;
+mod runtime;
 mod sources;
 mod squash_big;
 mod squash_hostile;

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::runtime::{acquire_blocking, list_tags_blocking, test_runtime};
 use anchorage_image::{
     AcquireError, AcquireOptions, AcquireRequest, AcquiredImage, Acquirer, RegistryCredential,
 };
@@ -302,29 +303,6 @@ fn token_auth_flow_fetches_and_caches_a_scoped_token() {
     .unwrap_err();
     assert!(matches!(err, AcquireError::Unauthorized { .. }), "{err}");
     assert!(err.to_string().contains("token endpoint"), "{err}");
-}
-
-/// [`anchorage_image::acquire`] on a runtime made for the test (the library creates none).
-fn acquire_blocking(
-    source: &str,
-    options: &anchorage_image::AcquireOptions,
-) -> Result<anchorage_image::AcquiredImage, anchorage_image::AcquireError> {
-    test_runtime().block_on(anchorage_image::acquire(source, options))
-}
-
-fn test_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// [`anchorage_image::list_tags`] on a runtime made for the test.
-fn list_tags_blocking(
-    reference: &str,
-    options: &anchorage_image::AcquireOptions,
-) -> Result<Vec<String>, anchorage_image::AcquireError> {
-    test_runtime().block_on(anchorage_image::list_tags(reference, options))
 }
 
 /// One long-lived [`Acquirer`] (as the engine holds) reuses its bearer token across two

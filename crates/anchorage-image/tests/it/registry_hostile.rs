@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::runtime::{acquire_blocking, list_tags_blocking};
 use anchorage_image::{AcquireError, AcquireOptions};
 use anchorage_testkit::{FakeResponse, FakeServer, Request};
 use sha2::{Digest as _, Sha256};
@@ -403,29 +404,6 @@ fn synthetic_connection_refused_is_retried_then_reported() {
     let msg = err.to_string();
     assert!(msg.contains(&host) && msg.contains("https://"), "{msg}");
     assert!(!msg.contains("hunter2-secret"));
-}
-
-/// [`anchorage_image::acquire`] on a runtime made for the test (the library creates none).
-fn acquire_blocking(
-    source: &str,
-    options: &anchorage_image::AcquireOptions,
-) -> Result<anchorage_image::AcquiredImage, anchorage_image::AcquireError> {
-    test_runtime().block_on(anchorage_image::acquire(source, options))
-}
-
-fn test_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// [`anchorage_image::list_tags`] on a runtime made for the test.
-fn list_tags_blocking(
-    reference: &str,
-    options: &anchorage_image::AcquireOptions,
-) -> Result<Vec<String>, anchorage_image::AcquireError> {
-    test_runtime().block_on(anchorage_image::list_tags(reference, options))
 }
 
 #[test]

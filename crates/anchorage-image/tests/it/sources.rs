@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anchorage_image::{AcquireError, AcquireOptions};
 use sha2::{Digest as _, Sha256};
 
+use crate::runtime::acquire_blocking;
 use anchorage_testkit::corpus_dir as corpus;
 
 fn archives() -> PathBuf {
@@ -216,21 +217,6 @@ fn missing_archive_names_the_path() {
     let err =
         acquire_blocking("docker-archive:/nonexistent/x.tar", &options(cache.path())).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/x.tar"), "{err}");
-}
-
-/// [`anchorage_image::acquire`] on a runtime made for the test (the library creates none).
-fn acquire_blocking(
-    source: &str,
-    options: &anchorage_image::AcquireOptions,
-) -> Result<anchorage_image::AcquiredImage, anchorage_image::AcquireError> {
-    test_runtime().block_on(anchorage_image::acquire(source, options))
-}
-
-fn test_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// An outer archive whose first header is an extension header (`kind`) declaring `size` bytes,
