@@ -48,6 +48,20 @@ if ! "$SPDX_VENV/bin/pyspdxtools" --help >/dev/null 2>&1; then
   $SUDO "$SPDX_VENV/bin/pip" install -q 'spdx-tools>=0.8,<0.9'
 fi
 
+# The real Anchore client (PyPI anchorecli 0.9.3) for the API acceptance tests, in its own venv:
+# its PyYAML 5.4.1 pin builds on Python 3.11 only with Cython < 3 as a build constraint.
+CLI_VENV=/opt/anchorecli-venv
+if ! "$CLI_VENV/bin/anchore-cli" --version >/dev/null 2>&1; then
+  echo "setup: installing anchorecli 0.9.3 into $CLI_VENV"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  constraint="$(mktemp)"
+  echo 'cython<3' > "$constraint"
+  $SUDO /usr/bin/python3 -m venv "$CLI_VENV"
+  $SUDO env PIP_CONSTRAINT="$constraint" "$CLI_VENV/bin/pip" install -q 'anchorecli==0.9.3'
+  rm -f "$constraint"
+fi
+
 # cargo-nextest runs the test suite (installed on the project's machines; install if absent).
 if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install --locked cargo-nextest

@@ -29,6 +29,18 @@ pub struct EngineOptions {
     pub sync: SyncOptions,
 }
 
+/// What one server-side analysis adds to the engine's settings: the account's registry
+/// credentials and insecure registries, and the Dockerfile given with the image.
+#[derive(Debug, Clone, Default)]
+pub struct ImageAccess {
+    /// Credentials (matched by `host[:port]`); they win over the engine's own.
+    pub credentials: Vec<anchorage_image::RegistryCredential>,
+    /// Registries reached over plain HTTP or unverified TLS, besides the engine's own.
+    pub insecure_registries: Vec<String>,
+    /// Dockerfile text for the dockerfile gate.
+    pub dockerfile: Option<String>,
+}
+
 /// The result of matching one analysis.
 #[derive(Debug, Clone)]
 pub struct Vulnerabilities {
@@ -106,6 +118,7 @@ impl VulnStore {
 #[derive(Clone)]
 pub struct Engine {
     acquirer: Acquirer,
+    acquire_options: Arc<anchorage_image::AcquireOptions>,
     squash: Arc<SquashOptions>,
     catalog: Arc<anchorage_catalog::CatalogOptions>,
     sync: Arc<SyncOptions>,
@@ -137,6 +150,7 @@ impl Engine {
     /// Builds the engine: opens the blob cache and builds the registry client (no network,
     /// no runtime needed). The vulnerability store is opened on first use.
     pub fn new(options: EngineOptions) -> Result<Self, EngineError> {
+        let acquire_options = Arc::new(options.analysis.acquire.clone());
         let acquirer =
             Acquirer::new(options.analysis.acquire).map_err(|e| EngineError::Acquire {
                 source_ref: "(blob cache and registry client)".into(),
@@ -144,6 +158,7 @@ impl Engine {
             })?;
         Ok(Self {
             acquirer,
+            acquire_options,
             squash: Arc::new(options.analysis.squash),
             catalog: Arc::new(options.analysis.catalog),
             sync: Arc::new(options.sync),
@@ -206,10 +221,102 @@ impl Engine {
         source: &str,
         request: &AcquireRequest,
     ) -> Result<Analysis, EngineError> {
+        self.analyze_inner(source, request, None, self.catalog.clone())
+            .await
+    }
+
+    /// [`Engine::analyze`] with an account's registry access and the image's Dockerfile (the
+    /// server's analysis jobs). With extra credentials or insecure registries the pull uses its
+    /// own registry client (tokens are never shared across accounts); blobs still come from
+    /// the shared, digest-verified cache.
+    pub async fn analyze_with(
+        &self,
+        source: &str,
+        request: &AcquireRequest,
+        access: ImageAccess,
+    ) -> Result<Analysis, EngineError> {
+        let acquirer = self.access_acquirer(source, &access)?;
+        let catalog = match access.dockerfile {
+            Some(text) => {
+                let mut c = (*self.catalog).clone();
+                c.dockerfile = Some(text);
+                Arc::new(c)
+            }
+            None => self.catalog.clone(),
+        };
+        self.analyze_inner(source, request, acquirer.as_ref(), catalog)
+            .await
+    }
+
+    /// The manifest digest a tag points at now (manifest HEAD), with an account's registry
+    /// access (see [`Engine::analyze_with`]).
+    pub async fn resolve_digest_with(
+        &self,
+        reference: &str,
+        access: &ImageAccess,
+    ) -> Result<anchorage_types::Digest, EngineError> {
+        let acquire_err = |e| EngineError::Acquire {
+            source_ref: reference.to_string(),
+            error: Box::new(e),
+        };
+        match self.access_acquirer(reference, access)? {
+            Some(a) => a
+                .registry()
+                .resolve_digest(reference)
+                .await
+                .map_err(acquire_err),
+            None => self
+                .registry()
+                .resolve_digest(reference)
+                .await
+                .map_err(acquire_err),
+        }
+    }
+
+    /// A one-off acquirer when the access adds credentials or insecure registries.
+    fn access_acquirer(
+        &self,
+        source: &str,
+        access: &ImageAccess,
+    ) -> Result<Option<Acquirer>, EngineError> {
+        if access.credentials.is_empty() && access.insecure_registries.is_empty() {
+            return Ok(None);
+        }
+        let mut options = (*self.acquire_options).clone();
+        let mut credentials = access.credentials.clone();
+        credentials.extend(options.credentials);
+        options.credentials = credentials;
+        options
+            .insecure_registries
+            .extend(access.insecure_registries.iter().cloned());
+        Acquirer::new(options)
+            .map(Some)
+            .map_err(|e| EngineError::Acquire {
+                source_ref: source.to_string(),
+                error: Box::new(e),
+            })
+    }
+
+    async fn analyze_inner(
+        &self,
+        source: &str,
+        request: &AcquireRequest,
+        acquirer: Option<&Acquirer>,
+        catalog: Arc<anchorage_catalog::CatalogOptions>,
+    ) -> Result<Analysis, EngineError> {
         let started = Instant::now();
-        let image = self.acquire(source, request).await?;
+        let image = match acquirer {
+            Some(a) => a
+                .acquire(source, request)
+                .await
+                .map_err(|e| EngineError::Acquire {
+                    source_ref: source.to_string(),
+                    error: Box::new(e),
+                })?,
+            None => self.acquire(source, request).await?,
+        };
         let acquired = started.elapsed();
-        let (squash, catalog) = (self.squash.clone(), self.catalog.clone());
+        let squash = self.squash.clone();
         let source_ref = source.to_string();
         let (analysis, squashed) = blocking("squash and catalog", move || {
             let fs =

@@ -12,7 +12,9 @@ mod engine;
 mod error;
 
 pub use analyze::AnalyzeSettings;
-pub use engine::{Engine, EngineOptions, EvaluateRequest, FeedStatus, Vulnerabilities};
+pub use engine::{
+    Engine, EngineOptions, EvaluateRequest, FeedStatus, ImageAccess, Vulnerabilities,
+};
 pub use error::EngineError;
 
 /// The analysis document, re-exported so callers of [`Engine::analyze`] need not name the

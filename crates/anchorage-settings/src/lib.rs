@@ -9,6 +9,7 @@ mod error;
 mod file;
 mod roles;
 mod sections;
+mod service;
 mod settings;
 
 pub use env::{
@@ -22,6 +23,7 @@ pub use roles::{
     DEFAULT_LISTEN, DatabaseSettings, FeedSettings, ScanSettings, ServerSettings, WebhookSettings,
     WorkerSettings, parse_content_rule,
 };
+pub use service::{ANCHORAGE_ADMIN_PASSWORD, ANCHORAGE_SECRET_KEY, ServeFlags, ServiceSettings};
 pub use settings::{
     AcquireOverrides, ConfigPaths, DEFAULT_DATA_DIR, LimitSettings, RegistrySettings, Settings,
     load, load_with,

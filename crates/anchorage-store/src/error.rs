@@ -40,6 +40,20 @@ pub enum StoreError {
         /// The latest version this program knows.
         known: i64,
     },
+    /// A record with this key exists already.
+    #[error("{what} already exists")]
+    Conflict {
+        /// What (names the record).
+        what: String,
+    },
+    /// A stored document could not be decoded.
+    #[error("stored {what} is corrupt: {reason}")]
+    Corrupt {
+        /// Which document.
+        what: String,
+        /// Why.
+        reason: String,
+    },
     /// A query failed.
     #[error("database query failed: {what}")]
     Query {
@@ -61,6 +75,10 @@ pub enum StoreErrorKind {
     Unavailable,
     /// The schema does not fit this program.
     Schema,
+    /// A record with the same key exists.
+    Conflict,
+    /// Stored data is damaged.
+    Corrupt,
 }
 
 impl StoreError {
@@ -70,6 +88,8 @@ impl StoreError {
             StoreError::UnsupportedUrl { .. } => StoreErrorKind::Config,
             StoreError::Connect { .. } | StoreError::Query { .. } => StoreErrorKind::Unavailable,
             StoreError::Migration { .. } | StoreError::NewerSchema { .. } => StoreErrorKind::Schema,
+            StoreError::Conflict { .. } => StoreErrorKind::Conflict,
+            StoreError::Corrupt { .. } => StoreErrorKind::Corrupt,
         }
     }
 }

@@ -1,19 +1,40 @@
 //! Server persistence behind one interface: [`connect`] opens SQLite (`sqlite:PATH`, the
 //! embedded default) or PostgreSQL (`postgres://...`) through sqlx's `Any` driver, and
 //! [`Database::migrate`] applies this crate's migrations for that backend, each once, in order,
-//! inside a transaction, recorded in `anchorage_migrations`. Repositories (images, analyses,
-//! jobs, ...) are added on top of [`Database`] by the server issues.
+//! inside a transaction, recorded in `anchorage_migrations`. The repositories of the engine
+//! service are methods of [`Database`], one module per area: accounts and users, images with
+//! their tags and (compressed, per-digest) analysis documents, the leased job queue, policy
+//! bundles and evaluations, registries, events.
 
+mod accounts;
 mod error;
+mod events;
+mod images;
+mod jobs;
 mod migrate;
+mod policies;
+mod registries;
+mod seal;
 
 use std::str::FromStr as _;
 
 use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
+pub use accounts::{Account, User};
 pub use error::{StoreError, StoreErrorKind};
+pub use events::{EventFilter, EventRecord};
+pub use images::{AddImage, Added, FinishedAnalysis, ImageFilter, ImageRecord, TagRecord};
+pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, QueueDepth};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
+pub use policies::{EvaluationRecord, PolicyRecord};
+pub use registries::RegistryRecord;
+pub use seal::Sealer;
+
+/// Wraps a driver error with the step that failed.
+pub(crate) fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| StoreError::Query { what, error }
+}
 
 /// The database behind a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +102,14 @@ pub async fn connect(url: &SecretString, options: &ConnectOptions) -> Result<Dat
         backend,
         reason: redact(&e.to_string(), raw),
     })?;
+    // SQLite serialises writers: one connection keeps every transaction from meeting a
+    // locked database (the server's statements are short; analyses run outside the database).
+    let max = match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => options.max_connections.max(1),
+    };
     let pool = AnyPoolOptions::new()
-        .max_connections(options.max_connections.max(1))
+        .max_connections(max)
         .acquire_timeout(std::time::Duration::from_secs(options.acquire_timeout_secs))
         .connect_with(connect)
         .await
@@ -90,6 +117,13 @@ pub async fn connect(url: &SecretString, options: &ConnectOptions) -> Result<Dat
             backend,
             reason: redact(&e.to_string(), raw),
         })?;
+    if backend == Backend::Sqlite {
+        // Readers of other processes (backups, `anchorage migrate`) do not block the server.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&pool)
+            .await
+            .map_err(query_err("enabling the write-ahead log"))?;
+    }
     Ok(Database { pool, backend })
 }
 

@@ -7,7 +7,7 @@
 
 use sqlx::{Connection as _, Row as _};
 
-use crate::{Backend, Database, StoreError};
+use crate::{Backend, Database, StoreError, query_err};
 
 /// One migration.
 #[derive(Debug, Clone, Copy)]
@@ -23,12 +23,20 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "schema_info",
-    sqlite: include_str!("../migrations/sqlite/0001_schema_info.sql"),
-    postgres: include_str!("../migrations/postgres/0001_schema_info.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "schema_info",
+        sqlite: include_str!("../migrations/sqlite/0001_schema_info.sql"),
+        postgres: include_str!("../migrations/postgres/0001_schema_info.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "service",
+        sqlite: include_str!("../migrations/sqlite/0002_service.sql"),
+        postgres: include_str!("../migrations/postgres/0002_service.sql"),
+    },
+];
 
 /// A migration recorded as applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,10 +58,6 @@ const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS anchorage_migrations (\
      version BIGINT PRIMARY KEY NOT NULL, \
      description TEXT NOT NULL, \
      applied_at TEXT NOT NULL)";
-
-fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |error| StoreError::Query { what, error }
-}
 
 impl Database {
     /// Applies every migration not yet applied; returns the versions applied now. Safe to call

@@ -162,3 +162,113 @@ pub fn push_oci_layout(
     ));
     run(&mut cmd).map(|_| ())
 }
+
+/// Real packages fetched from the package registries for the service tests, cached in the
+/// system temp directory: `lodash` 4.17.4 (npm, GHSA-jf85-cpcp-j695 and others in the corpus),
+/// `urllib3` 1.24.1 (PyPI wheel, PYSEC records in the corpus) and Debian's
+/// `libcommons-io-java` 2.11.0 (a real jar).
+fn app_packages() -> Result<PathBuf, TestkitError> {
+    let dir = std::env::temp_dir()
+        .join("anchorage-testdata")
+        .join("app-packages");
+    std::fs::create_dir_all(&dir)?;
+    if !dir.join("lodash-4.17.4.tgz").exists() {
+        run(Command::new("npm")
+            .args(["pack", "--silent", "lodash@4.17.4"])
+            .current_dir(&dir))?;
+    }
+    if !dir.join("urllib3-1.24.1-py2.py3-none-any.whl").exists() {
+        run(Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+            ])
+            .args(["urllib3==1.24.1", "-d"])
+            .arg(&dir))?;
+    }
+    let has_deb = std::fs::read_dir(&dir)?.flatten().any(|e| {
+        e.file_name()
+            .to_string_lossy()
+            .starts_with("libcommons-io-java_")
+    });
+    if !has_deb {
+        run(Command::new("apt-get")
+            .args(["download", "-q", "libcommons-io-java"])
+            .current_dir(&dir))?;
+    }
+    Ok(dir)
+}
+
+/// Builds (in `dir/layout`) the image `tag`: the Alpine 3.20 minirootfs layer of
+/// [`build_alpine_layout`] plus a second layer holding real packages from the registries
+/// (npm `lodash` 4.17.4 under `usr/lib/node_modules`, the PyPI wheel of `urllib3` 1.24.1
+/// unpacked into `usr/lib/python3.12/site-packages`, Debian's commons-io jar in `opt/app`).
+/// Returns the layout path.
+pub fn build_app_layout(dir: &Path, tag: &str) -> Result<PathBuf, TestkitError> {
+    let layout = build_alpine_layout(dir, tag, "amd64")?;
+    let packages = app_packages()?;
+    let app = dir.join("app-layer");
+    if app.exists() {
+        std::fs::remove_dir_all(&app)?;
+    }
+    let modules = app.join("usr/lib/node_modules");
+    let site = app.join("usr/lib/python3.12/site-packages");
+    let opt = app.join("opt/app");
+    for d in [&modules, &site, &opt] {
+        std::fs::create_dir_all(d)?;
+    }
+    run(Command::new("tar")
+        .arg("-xzf")
+        .arg(packages.join("lodash-4.17.4.tgz"))
+        .arg("-C")
+        .arg(&modules))?;
+    std::fs::rename(modules.join("package"), modules.join("lodash"))?;
+    run(Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(packages.join("urllib3-1.24.1-py2.py3-none-any.whl"))
+        .arg(&site))?;
+    let deb = std::fs::read_dir(&packages)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("libcommons-io-java_"))
+        })
+        .ok_or_else(|| std::io::Error::other("libcommons-io-java .deb missing"))?;
+    let unpacked = dir.join("deb");
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked))?;
+    let jar = std::fs::read_dir(unpacked.join("usr/share/java"))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "jar")
+                && !std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+        })
+        .ok_or_else(|| std::io::Error::other("no jar in libcommons-io-java"))?;
+    std::fs::copy(&jar, opt.join("commons-io.jar"))?;
+    // The layer is written by GNU tar and added verbatim: `umoci insert` 0.4.7 ends this
+    // layer's tar stream without its last blocks (GNU tar reports "Unexpected EOF").
+    let tarball = dir.join("app-layer.tar");
+    run(Command::new("tar")
+        .args(["--owner=0", "--group=0", "--numeric-owner", "-cf"])
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&app)
+        .args(["usr", "opt"]))?;
+    let image = format!("{}:{tag}", layout.display());
+    run(Command::new("umoci")
+        .args([
+            "raw",
+            "add-layer",
+            "--image",
+            &image,
+            "--history.created_by",
+            "COPY app /",
+        ])
+        .arg(&tarball))?;
+    Ok(layout)
+}

@@ -16,8 +16,8 @@ mod tools;
 
 pub use http::{FakeResponse, FakeServer, Request};
 pub use images::{
-    Format, alpine_minirootfs, build_alpine_layout, build_multiarch_layout, corpus_dir,
-    push_oci_layout,
+    Format, alpine_minirootfs, build_alpine_layout, build_app_layout, build_multiarch_layout,
+    corpus_dir, push_oci_layout,
 };
 pub use registry::{Auth, Registry};
 pub use token::TokenServer;

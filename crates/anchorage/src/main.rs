@@ -44,6 +44,10 @@ enum Command {
     /// Validate or test policy bundles.
     #[command(subcommand)]
     Policy(commands::policy::Command),
+    /// Run the engine service: the Anchore v1 API and analysis workers.
+    Serve(commands::serve::Args),
+    /// Apply the service database's migrations.
+    Migrate(commands::serve::MigrateArgs),
 }
 
 #[tokio::main]
@@ -64,6 +68,8 @@ async fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args).await,
         Command::Feeds(command) => commands::feeds::run(command).await,
         Command::Policy(command) => commands::policy::run(command),
+        Command::Serve(args) => commands::serve::run(args).await,
+        Command::Migrate(args) => commands::serve::migrate(args).await,
     };
     match result {
         Ok(status) => status.into(),

@@ -104,10 +104,16 @@ impl RegistryClient {
                     reason,
                 })?;
         let parallel = self.options.max_parallel_downloads.max(1);
-        let paths: Vec<std::path::PathBuf> =
-            futures_util::stream::iter(planned.iter().map(|layer| {
+        // The futures are collected first: a closure over borrowed layers kept inside the
+        // stream makes the whole acquisition future not `Send` for every lifetime (which a
+        // server's `tokio::spawn` needs).
+        let fetches: Vec<_> = planned
+            .iter()
+            .map(|layer| {
                 self.fetch_blob(&host, &repository, layer.descriptor, cache, &what, request)
-            }))
+            })
+            .collect();
+        let paths: Vec<std::path::PathBuf> = futures_util::stream::iter(fetches)
             .buffered(parallel)
             .try_collect()
             .await?;

@@ -6,3 +6,4 @@ pub(crate) mod inspect;
 pub(crate) mod policy;
 pub(crate) mod sbom;
 pub(crate) mod scan;
+pub(crate) mod serve;

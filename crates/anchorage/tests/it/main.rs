@@ -2,5 +2,6 @@
 
 mod inspect;
 mod sbom;
+mod serve;
 mod settings;
 mod vulns;

@@ -1,0 +1,170 @@
+//! The persistent job queue. A worker claims the oldest ready job with a lease (PostgreSQL:
+//! `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same row; SQLite: writers are
+//! serialised by the database). A job whose lease expired (its worker died) is ready again;
+//! the worker that claims it sees the attempt count and gives up after `max_attempts`.
+
+// Dynamic SQL here is built only from constant fragments and `$n` placeholders, never
+// from input (values are always bound).
+use sqlx::AssertSqlSafe;
+use sqlx::Row as _;
+
+use crate::{Backend, Database, StoreError, query_err};
+
+/// Job kind: analyse the image `subject` (a digest) of `account`.
+pub const ANALYZE: &str = "analyze";
+/// Job kind: analyse again even when a document is stored for the digest (`force`).
+pub const ANALYZE_FORCE: &str = "analyze-force";
+
+/// A claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Row id.
+    pub id: i64,
+    /// Kind ([`ANALYZE`], ...).
+    pub kind: String,
+    /// Account.
+    pub account: String,
+    /// What the job is about (an image digest for [`ANALYZE`]).
+    pub subject: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    /// Most attempts allowed.
+    pub max_attempts: i64,
+}
+
+/// Queue counts by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Waiting jobs.
+    pub queued: i64,
+    /// Leased jobs.
+    pub running: i64,
+    /// Jobs that failed for good.
+    pub failed: i64,
+}
+
+impl Database {
+    /// Claims the oldest ready job: queued, or running with an expired lease. The lease lasts
+    /// until `lease_until` (epoch seconds) unless extended.
+    pub async fn claim_job(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<Job>, StoreError> {
+        let pick = match self.backend {
+            Backend::Postgres => {
+                "SELECT id FROM jobs WHERE state = 'queued' \
+                 OR (state = 'running' AND lease_until < $3) \
+                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+            }
+            Backend::Sqlite => {
+                "SELECT id FROM jobs WHERE state = 'queued' \
+                 OR (state = 'running' AND lease_until < $3) ORDER BY id LIMIT 1"
+            }
+        };
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+             lease_until = $2, updated_at = $3 WHERE id = ({pick}) \
+             RETURNING id, kind, account, subject, attempts, max_attempts"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(owner.to_string())
+            .bind(lease_until)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_err("claiming a job"))?;
+        row.map(|r| {
+            Ok(Job {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                account: r.try_get("account")?,
+                subject: r.try_get("subject")?,
+                attempts: r.try_get("attempts")?,
+                max_attempts: r.try_get("max_attempts")?,
+            })
+        })
+        .transpose()
+        .map_err(query_err("claiming a job"))
+    }
+
+    /// Extends the lease of a job this owner holds; false when it lost the lease.
+    pub async fn extend_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 \
+             AND state = 'running'",
+        )
+        .bind(lease_until)
+        .bind(id)
+        .bind(owner.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(query_err("extending a job lease"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends a job this owner holds: `done`, or `failed` with the reason.
+    pub async fn finish_job(
+        &self,
+        id: i64,
+        owner: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let state = if error.is_some() { "failed" } else { "done" };
+        sqlx::query(
+            "UPDATE jobs SET state = $1, last_error = $2, lease_owner = NULL, lease_until = NULL, \
+             updated_at = $3 WHERE id = $4 AND lease_owner = $5",
+        )
+        .bind(state)
+        .bind(error.map(str::to_string))
+        .bind(now)
+        .bind(id)
+        .bind(owner.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(query_err("finishing a job"))?;
+        Ok(())
+    }
+
+    /// Gives a job back to the queue at once (shutdown), without counting the attempt.
+    pub async fn release_job(&self, id: i64, owner: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_owner = NULL, \
+             lease_until = NULL, updated_at = $1 WHERE id = $2 AND lease_owner = $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(owner.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(query_err("releasing a job"))?;
+        Ok(())
+    }
+
+    /// Jobs by state.
+    pub async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err("counting jobs"))?;
+        let mut d = QueueDepth::default();
+        for r in rows {
+            let state: String = r.try_get("state").map_err(query_err("counting jobs"))?;
+            let n: i64 = r.try_get("n").map_err(query_err("counting jobs"))?;
+            match state.as_str() {
+                "queued" => d.queued = n,
+                "running" => d.running = n,
+                "failed" => d.failed = n,
+                _ => {}
+            }
+        }
+        Ok(d)
+    }
+}
