@@ -148,6 +148,21 @@ impl Database {
         Ok(())
     }
 
+    /// Returns every running job to the queue without counting the attempt: for the embedded
+    /// SQLite mode at start-up, where only this process uses the database, so a running job
+    /// can only be left over from a process that died. Returns how many.
+    pub async fn requeue_orphaned_jobs(&self, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
+             updated_at = $1 WHERE state = 'running'",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(query_err("requeueing orphaned jobs"))?;
+        Ok(done.rows_affected())
+    }
+
     /// Jobs by state.
     pub async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")

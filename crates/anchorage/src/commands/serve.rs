@@ -149,7 +149,44 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
             "--dev: the admin password is the development default; never expose this server"
         );
     }
+    std::fs::create_dir_all(&service.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            service.data_dir.display()
+        )
+    })?;
+    // One process per SQLite data directory: the embedded mode has no cross-process queue.
+    // The lock is held (the file kept open) until the process exits.
+    let lock_path = service.data_dir.join("serve.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    let sqlite = service.database_url.expose_secret().starts_with("sqlite:");
+    if sqlite && lock.try_lock().is_err() {
+        anyhow::bail!(
+            "another anchorage serve is using the data directory {} (SQLite is the \
+             single-process embedded mode; use PostgreSQL, ANCHORAGE_DATABASE_URL, for several \
+             processes)",
+            service.data_dir.display()
+        );
+    }
     let db = open_db(&service).await?;
+    if db.backend() == anchorage_store::Backend::Sqlite {
+        // One process owns an SQLite data directory: a running job is a leftover of a process
+        // that was killed; take it again now rather than after its lease expires.
+        let n = db
+            .requeue_orphaned_jobs(chrono::Utc::now().timestamp())
+            .await?;
+        if n > 0 {
+            tracing::warn!(
+                jobs = n,
+                "requeued jobs of a process that stopped mid-analysis"
+            );
+        }
+    }
     let sealer = match &service.secret_key {
         Some(k) => Sealer::from_hex(k).context("ANCHORAGE_SECRET_KEY")?,
         None => Sealer::from_key_file(&service.data_dir.join("secret.key"))?,
@@ -235,5 +272,6 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let _ = stop.send(true);
     let _ = workers.await;
     db.close().await;
+    drop(lock);
     Ok(ExitStatus::Ok)
 }

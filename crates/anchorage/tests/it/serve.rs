@@ -20,12 +20,55 @@ use anchorage_testkit::{Auth, Format, Registry, build_app_layout, corpus_dir, pu
 const CLI: &str = "/opt/anchorecli-venv/bin/anchore-cli";
 const ADMIN_PASSWORD: &str = "s3cret-admin";
 
+/// Spawns `anchorage serve` on `port` with its data in `dir`, the corpus feeds and the admin
+/// password; its log goes to `log`.
+fn spawn_serve(
+    dir: &Path,
+    port: u16,
+    database_url: Option<&str>,
+    insecure: &str,
+    log: &Path,
+) -> Child {
+    let corpus = corpus_dir();
+    let feeds = [
+        format!("osv:{}", corpus.join("osv/npm").display()),
+        format!("osv:{}", corpus.join("osv/PyPI").display()),
+        format!("osv:{}", corpus.join("osv/Maven").display()),
+        format!(
+            "alpine-secdb:{}",
+            corpus.join("distro/alpine-secdb-json").display()
+        ),
+    ]
+    .join(",");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anchorage"));
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir.join("data"))
+    .args(["--workers", "2"])
+    .env("ANCHORAGE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    .env("ANCHORAGE_FEED_SOURCES", feeds)
+    .env("ANCHORAGE_INSECURE_REGISTRIES", insecure)
+    .env("ANCHORAGE_LOG", "info")
+    .env_remove("ANCHORAGE_DATABASE_URL")
+    .current_dir(dir)
+    .stdout(Stdio::null())
+    .stderr(std::fs::File::create(log).unwrap());
+    if let Some(url) = database_url {
+        cmd.env("ANCHORAGE_DATABASE_URL", url);
+    }
+    cmd.spawn().unwrap()
+}
+
 /// A running `anchorage serve`, killed on drop.
 struct Server {
     child: Child,
     url: String,
     log: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -38,60 +81,47 @@ impl Drop for Server {
 impl Server {
     fn start(database_url: Option<&str>, insecure: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        Server::start_in(dir, database_url, insecure)
+    }
+
+    /// Starts the server with its data in `dir` (kept, so a restart finds it again).
+    fn start_in(dir: tempfile::TempDir, database_url: Option<&str>, insecure: &str) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let corpus = corpus_dir();
-        let feeds = [
-            format!("osv:{}", corpus.join("osv/npm").display()),
-            format!("osv:{}", corpus.join("osv/PyPI").display()),
-            format!("osv:{}", corpus.join("osv/Maven").display()),
-            format!(
-                "alpine-secdb:{}",
-                corpus.join("distro/alpine-secdb-json").display()
-            ),
-        ]
-        .join(",");
-        let log = dir.path().join("server.log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_anchorage"));
-        cmd.args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
-        .args(["--workers", "2"])
-        .env("ANCHORAGE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("ANCHORAGE_FEED_SOURCES", feeds)
-        .env("ANCHORAGE_INSECURE_REGISTRIES", insecure)
-        .env("ANCHORAGE_LOG", "info")
-        .env_remove("ANCHORAGE_DATABASE_URL")
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
-        if let Some(url) = database_url {
-            cmd.env("ANCHORAGE_DATABASE_URL", url);
-        }
-        let child = cmd.spawn().unwrap();
-        let server = Server {
-            child,
-            url: format!("http://127.0.0.1:{port}/v1"),
-            log,
-            _dir: dir,
-        };
+        let log = dir.path().join(format!("server-{port}.log"));
+        let mut child = spawn_serve(dir.path(), port, database_url, insecure, &log);
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "server exited with {status}:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "server did not start:\n{}",
-                server.log()
+                std::fs::read_to_string(&log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        server
+        Server {
+            child,
+            url: format!("http://127.0.0.1:{port}/v1"),
+            log,
+            dir,
+        }
+    }
+
+    /// Kills the process with SIGKILL and returns its data directory.
+    fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
     }
 
     fn log(&self) -> String {
@@ -165,10 +195,9 @@ impl PgDb {
     fn create() -> Option<PgDb> {
         let name = format!("anchorage_it_{}", std::process::id());
         let ok = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"])
-            .arg(format!(
-                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-            ))
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q"])
+            .args(["-c", &format!("DROP DATABASE IF EXISTS {name}")])
+            .args(["-c", &format!("CREATE DATABASE {name}")])
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
@@ -400,4 +429,249 @@ fn serve_refuses_to_start_without_an_admin_password() {
         err.contains("ANCHORAGE_ADMIN_PASSWORD") && err.contains("--dev"),
         "{err}"
     );
+}
+
+/// One HTTP request with curl: (status, body).
+fn http(method: &str, url: &str, auth: Option<(&str, &str)>, body: Option<&[u8]>) -> (u16, String) {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
+    cmd.args(["-H", "Content-Type: application/json"]);
+    if let Some((u, p)) = auth {
+        cmd.args(["-u", &format!("{u}:{p}")]);
+    }
+    if body.is_some() {
+        cmd.args(["--data-binary", "@-"]);
+    }
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        if let Some(b) = body {
+            stdin.write_all(b).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// Checks the Anchore error envelope (§1.3) and returns its message.
+fn envelope(status: u16, body: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert_eq!(v["httpcode"].as_u64(), Some(u64::from(status)), "{body}");
+    assert!(v["detail"]["error_codes"].is_array(), "{body}");
+    v["message"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn synthetic_bad_requests_get_the_error_envelope_never_a_500() {
+    let server = Server::start(None, "");
+    let admin = Some(("admin", ADMIN_PASSWORD));
+    let url = |p: &str| format!("{}{p}", server.url);
+    // Unauthenticated ping, health and swagger; everything else needs auth.
+    assert_eq!(
+        http("GET", &url(""), None, None),
+        (200, "\"v1\"".to_string())
+    );
+    assert_eq!(http("GET", &url("/health"), None, None).0, 200);
+    let (code, swagger) = http("GET", &url("/swagger.json"), None, None);
+    assert_eq!(code, 200);
+    assert!(swagger.contains("\"version\":\"0.1.20\""), "{swagger}");
+    let (code, body) = http("GET", &url("/images"), None, None);
+    assert_eq!(code, 401);
+    envelope(code, &body);
+    // Un-prefixed paths and trailing slashes reach the same routes.
+    let root = server.url.trim_end_matches("/v1").to_string();
+    assert_eq!(http("GET", &format!("{root}/images/"), admin, None).0, 200);
+    assert_eq!(
+        http("GET", &format!("{root}/swagger.json"), None, None).0,
+        200
+    );
+    // Malformed JSON, wrong types, missing fields.
+    for (body, needle) in [
+        (&b"{not json"[..], "not valid JSON"),
+        (b"[1,2]", "must be a JSON object"),
+        (b"{\"tag\": 5}", "tag must be a string"),
+        (b"{}", "must name an image tag"),
+        (b"{\"tag\": \"UPPER/Case\"}", "invalid image tag"),
+        (
+            b"{\"tag\": \"x/y\", \"annotations\": [1]}",
+            "annotations must be an object",
+        ),
+        (
+            b"{\"tag\": \"x/y\", \"dockerfile\": \"%%%\"}",
+            "dockerfile must be base64",
+        ),
+    ] {
+        let (code, text) = http("POST", &url("/images"), admin, Some(body));
+        assert_eq!(code, 400, "{text}");
+        let msg = envelope(code, &text);
+        assert!(msg.contains(needle), "{msg} (wanted {needle})");
+    }
+    // Oversized body (the limit is 4 MiB by default).
+    let big = vec![b' '; 5 << 20];
+    let (code, text) = http("POST", &url("/policies"), admin, Some(&big));
+    assert_eq!(code, 413, "{text}");
+    envelope(code, &text);
+    // Unknown and unparsable digests, unknown routes, wrong methods, bad booleans.
+    let unknown = format!("/images/sha256:{}", "0".repeat(64));
+    let (code, text) = http("GET", &url(&unknown), admin, None);
+    assert_eq!(code, 404, "{text}");
+    envelope(code, &text);
+    let (code, text) = http("GET", &url("/images/sha256:xyz"), admin, None);
+    assert_eq!(code, 400, "{text}");
+    assert!(envelope(code, &text).contains("invalid image digest"));
+    let (code, text) = http("GET", &url("/no/such/route"), admin, None);
+    assert_eq!(code, 404, "{text}");
+    envelope(code, &text);
+    let (code, text) = http("PATCH", &url("/images"), admin, None);
+    assert_eq!(code, 405, "{text}");
+    envelope(code, &text);
+    let (code, text) = http("GET", &url("/images?history=maybe"), admin, None);
+    assert_eq!(code, 400, "{text}");
+    // A registry that is not there: a clear 400 naming the registry, no record kept.
+    let (code, text) = http(
+        "POST",
+        &url("/images"),
+        admin,
+        Some(b"{\"tag\": \"127.0.0.1:9/nothing:1\"}"),
+    );
+    assert_eq!(code, 400, "{text}");
+    assert!(envelope(code, &text).contains("127.0.0.1:9"), "{text}");
+    let (code, text) = http("GET", &url("/images"), admin, None);
+    assert_eq!((code, text.as_str()), (200, "[]"));
+    // Booleans in any case (anchore-cli sends True/False).
+    assert_eq!(
+        http("GET", &url("/policies?detail=True"), admin, None).0,
+        200
+    );
+    assert_eq!(
+        http("GET", &url("/policies?detail=FALSE"), admin, None).0,
+        200
+    );
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}
+
+#[test]
+fn serve_finishes_an_analysis_after_sigkill_without_duplicates() {
+    if !tools_ready("serve_finishes_an_analysis_after_sigkill_without_duplicates") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let registry = Registry::start(Auth::None).unwrap();
+    let layout = build_app_layout(work.path(), "app").unwrap();
+    push_oci_layout(&registry, &layout, "app", "kill/app", "1", Format::Oci).unwrap();
+    let tag = format!("{}/kill/app:1", registry.host());
+    let server = Server::start(None, &registry.host());
+    server.ok(&["image", "add", &tag]);
+    // SIGKILL right after the add: the job is queued or mid-analysis.
+    let dir = server.kill();
+    let server = Server::start_in(dir, None, &registry.host());
+    let out = server.ok(&["image", "wait", &tag, "--timeout", "300", "--interval", "1"]);
+    assert!(out.contains("Analysis Status: analyzed"), "{out}");
+    let (_, list) = http(
+        "GET",
+        &format!("{}/images", server.url),
+        Some(("admin", ADMIN_PASSWORD)),
+        None,
+    );
+    let images: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(images.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(
+        images[0]["image_detail"].as_array().map(Vec::len),
+        Some(1),
+        "{list}"
+    );
+    // A second process on the same SQLite data directory is refused.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = work.path().join("second.log");
+    let mut second = spawn_serve(server.dir.path(), port, None, "", &log);
+    let status = second.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("another anchorage serve is using the data directory"),
+        "{text}"
+    );
+}
+
+#[test]
+fn one_thousand_cross_account_reads_all_404() {
+    if !tools_ready("one_thousand_cross_account_reads_all_404") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let registry = Registry::start(Auth::None).unwrap();
+    let layout = build_app_layout(work.path(), "app").unwrap();
+    push_oci_layout(&registry, &layout, "app", "iso/app", "1", Format::Oci).unwrap();
+    let tag = format!("{}/iso/app:1", registry.host());
+    let server = Server::start(None, &registry.host());
+    server.ok(&["image", "add", &tag]);
+    server.ok(&["image", "wait", &tag, "--timeout", "300", "--interval", "1"]);
+    server.ok(&["account", "add", "other"]);
+    server.ok(&[
+        "account",
+        "user",
+        "add",
+        "--account",
+        "other",
+        "eve",
+        "eve-pass-1",
+    ]);
+    let (_, list) = http(
+        "GET",
+        &format!("{}/images", server.url),
+        Some(("admin", ADMIN_PASSWORD)),
+        None,
+    );
+    let images: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let digest = images[0]["imageDigest"].as_str().unwrap().to_string();
+    let image_id = images[0]["image_detail"][0]["imageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 1,000 reads by another account's user: the real digest and id on every route, then
+    // guessed ones; each must be a 404 envelope that names nothing of the other account.
+    let script = format!(
+        r#"
+import json, random, requests, sys
+base, digest, image_id = sys.argv[1], sys.argv[2], sys.argv[3]
+s = requests.Session(); s.auth = ("eve", "eve-pass-1")
+paths = ["/images/{{d}}", "/images/{{d}}/content", "/images/{{d}}/content/os", "/images/{{d}}/vuln/all",
+         "/images/{{d}}/check?tag=x/y:z", "/images/{{d}}/metadata/manifest", "/images/by_id/{{i}}",
+         "/images/by_id/{{i}}/check?tag=a/b:c", "/images/by_id/{{i}}/vuln/all", "/images/by_id/{{i}}/content/files"]
+bad = 0
+for n in range(1000):
+    real = n < 500
+    d = digest if real else "sha256:%064x" % random.getrandbits(256)
+    i = image_id if real else "%064x" % random.getrandbits(256)
+    p = paths[n % len(paths)].format(d=d, i=i)
+    r = s.get(base + p)
+    body = r.text
+    if r.status_code != 404 or "{leak}" in body or json.loads(body).get("httpcode") != 404:
+        bad += 1
+        print("LEAK or wrong status", r.status_code, p, body[:200])
+print("checked 1000, bad", bad)
+sys.exit(1 if bad else 0)
+"#,
+        leak = "lodash"
+    );
+    let out = Command::new("/opt/anchorecli-venv/bin/python")
+        .args(["-c", &script, &server.url, &digest, &image_id])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("checked 1000, bad 0"), "{text}");
 }
