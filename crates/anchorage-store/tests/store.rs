@@ -172,3 +172,193 @@ async fn postgres_database_is_migrated_once_even_by_concurrent_processes() {
     db.close().await;
     fresh.drop_it().await;
 }
+
+fn add(account: &str, digest: &str, tag: &str, force: bool, now: i64) -> anchorage_store::AddImage {
+    anchorage_store::AddImage {
+        account: account.into(),
+        digest: digest.into(),
+        parent_digest: digest.into(),
+        pull_ref: format!("r/{tag}@{digest}"),
+        tag: anchorage_store::TagRecord {
+            registry: "r".into(),
+            repo: "repo".into(),
+            tag: tag.into(),
+            fulltag: format!("r/repo:{tag}"),
+            dockerfile: None,
+            created_at: now,
+            last_updated: now,
+            tag_detected_at: now,
+        },
+        dockerfile: None,
+        annotations: None,
+        force,
+        max_attempts: 2,
+        now,
+    }
+}
+
+async fn account(db: &Database, name: &str) {
+    db.create_account(&anchorage_store::Account {
+        name: name.into(),
+        email: None,
+        kind: "user".into(),
+        state: "enabled".into(),
+        created_at: 1,
+        last_updated: 1,
+    })
+    .await
+    .unwrap();
+}
+
+/// The queue and image repository on one backend: idempotent adds, one open job per image,
+/// leases that expire, documents stored once per digest.
+async fn queue_behaviour(db: &Database) {
+    account(db, "a").await;
+    account(db, "b").await;
+    let d1 = format!("sha256:{}", "1".repeat(64));
+    let added = db.add_image(&add("a", &d1, "1", false, 100)).await.unwrap();
+    assert!(added.created && added.queued);
+    // Adding again (another tag) queues nothing more.
+    let again = db.add_image(&add("a", &d1, "2", false, 101)).await.unwrap();
+    assert!(!again.created && !again.queued);
+    let img = db.image("a", &d1).await.unwrap().unwrap();
+    assert_eq!(img.tags.len(), 2);
+    assert_eq!(img.analysis_status, "not_analyzed");
+    // Another account does not see it.
+    assert!(db.image("b", &d1).await.unwrap().is_none());
+    // One job; a second claim finds nothing until the lease expires.
+    let job = db.claim_job("w1", 200, 260).await.unwrap().unwrap();
+    assert_eq!((job.subject.as_str(), job.attempts), (d1.as_str(), 1));
+    assert!(db.claim_job("w2", 201, 261).await.unwrap().is_none());
+    assert!(db.extend_lease(job.id, "w1", 300).await.unwrap());
+    assert!(!db.extend_lease(job.id, "w2", 300).await.unwrap());
+    // w1 "dies": after the lease, w2 takes the job (attempt 2).
+    let retaken = db.claim_job("w2", 301, 360).await.unwrap().unwrap();
+    assert_eq!((retaken.id, retaken.attempts), (job.id, 2));
+    // w1 cannot finish a job it lost.
+    db.finish_job(job.id, "w1", None, 302).await.unwrap();
+    assert_eq!(db.queue_depth().await.unwrap().running, 1);
+    let doc = br#"{"x": 1}"#;
+    let finished = anchorage_store::FinishedAnalysis {
+        account: "a",
+        digest: &d1,
+        image_id: "abc",
+        metadata: "{\"arch\": \"amd64\"}",
+        document_json: Some(doc),
+        replace: false,
+        now: 303,
+    };
+    db.finish_analysis(&finished).await.unwrap();
+    // Stored twice (a retried attempt): still one document, unchanged.
+    db.finish_analysis(&anchorage_store::FinishedAnalysis {
+        document_json: Some(br#"{"x": 2}"#),
+        ..finished
+    })
+    .await
+    .unwrap();
+    db.finish_job(retaken.id, "w2", None, 304).await.unwrap();
+    assert_eq!(
+        db.analysis_document(&d1).await.unwrap().as_deref(),
+        Some(&doc[..])
+    );
+    let (n, packed, raw) = db.analysis_totals().await.unwrap();
+    assert_eq!((n, raw), (1, doc.len() as i64));
+    assert!(packed > 0);
+    let img = db.image("a", &d1).await.unwrap().unwrap();
+    assert_eq!(
+        (img.analysis_status.as_str(), img.image_id.as_str()),
+        ("analyzed", "abc")
+    );
+    // Account b adds the same digest: its own record, sharing the document.
+    db.add_image(&add("b", &d1, "1", false, 400)).await.unwrap();
+    let job_b = db.claim_job("w1", 401, 460).await.unwrap().unwrap();
+    assert_eq!(job_b.account, "b");
+    assert_eq!(
+        db.analysis_image_id(&d1).await.unwrap().as_deref(),
+        Some("abc")
+    );
+    db.finish_job(job_b.id, "w1", None, 402).await.unwrap();
+    // Deleting a's image keeps the document b still uses; deleting b's removes it.
+    assert!(db.delete_image("a", &d1).await.unwrap());
+    assert!(db.analysis_document(&d1).await.unwrap().is_some());
+    assert!(db.delete_image("b", &d1).await.unwrap());
+    assert!(db.analysis_document(&d1).await.unwrap().is_none());
+    // A job given back at shutdown is ready at once and keeps its attempt count.
+    let d2 = format!("sha256:{}", "2".repeat(64));
+    db.add_image(&add("a", &d2, "x", false, 500)).await.unwrap();
+    let j = db.claim_job("w1", 501, 560).await.unwrap().unwrap();
+    db.release_job(j.id, "w1", 502).await.unwrap();
+    let j2 = db.claim_job("w2", 503, 560).await.unwrap().unwrap();
+    assert_eq!((j2.id, j2.attempts), (j.id, 1));
+}
+
+#[tokio::test]
+async fn sqlite_queue_and_images_behave() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = SecretString::from(format!("sqlite:{}", dir.path().join("s.sqlite").display()));
+    let db = connect(&url, &ConnectOptions::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    queue_behaviour(&db).await;
+}
+
+#[tokio::test]
+async fn postgres_queue_and_images_behave() {
+    let Some(fresh) = FreshDb::create().await else {
+        return;
+    };
+    let db = connect(&fresh.url(), &ConnectOptions::default())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    queue_behaviour(&db).await;
+    db.close().await;
+    fresh.drop_it().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_workers_never_claim_the_same_job() {
+    let Some(fresh) = FreshDb::create().await else {
+        return;
+    };
+    let db = connect(
+        &fresh.url(),
+        &ConnectOptions {
+            max_connections: 16,
+            acquire_timeout_secs: 30,
+        },
+    )
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    account(&db, "a").await;
+    for n in 0..200 {
+        let d = format!("sha256:{n:064x}");
+        db.add_image(&add("a", &d, &n.to_string(), false, 1))
+            .await
+            .unwrap();
+    }
+    // 12 workers claim concurrently until the queue is empty (FOR UPDATE SKIP LOCKED).
+    let mut tasks = Vec::new();
+    for w in 0..12 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let owner = format!("w{w}");
+            let mut mine = Vec::new();
+            while let Some(job) = db.claim_job(&owner, 10, 1_000).await.unwrap() {
+                mine.push(job.id);
+                db.finish_job(job.id, &owner, None, 11).await.unwrap();
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let total = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!((total, all.len()), (200, 200), "a job was claimed twice");
+    db.close().await;
+    fresh.drop_it().await;
+}
