@@ -2,6 +2,7 @@
 
 mod lang_accuracy;
 mod lang_binary;
+mod lang_breadth;
 mod lang_fidelity;
 mod lang_fuzz_smoke;
 mod lang_go_rust;
