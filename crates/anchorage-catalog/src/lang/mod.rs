@@ -7,14 +7,19 @@
 
 mod binary;
 mod classify;
+mod cocoapods;
 mod conan;
+mod dart;
 mod dotnet;
 mod executable;
 mod github_actions;
 mod golang;
+mod haskell;
+mod hex;
 mod java;
 mod javascript;
 mod jdk;
+mod lua;
 mod php;
 mod php_pear;
 mod python;
@@ -22,6 +27,7 @@ mod python_lock;
 mod r_package;
 mod ruby;
 mod rust;
+mod swift;
 mod util;
 mod wordpress;
 mod xml;
@@ -100,6 +106,12 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(r_package::RPackageCataloger::new(limits.clone())),
         Box::new(github_actions::GithubActionsCataloger::new(limits.clone())),
         Box::new(conan::cataloger(limits.clone())),
+        Box::new(dart::cataloger(limits.clone())),
+        Box::new(hex::cataloger(limits.clone())),
+        Box::new(swift::cataloger(limits.clone())),
+        Box::new(cocoapods::cataloger(limits.clone())),
+        Box::new(haskell::cataloger(limits.clone())),
+        Box::new(lua::cataloger(limits.clone())),
         Box::new(binary::BinaryCataloger::new(limits.clone())),
     ]
 }
