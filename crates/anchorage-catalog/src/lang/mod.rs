@@ -20,6 +20,7 @@ mod java;
 mod javascript;
 mod jdk;
 mod lua;
+mod maven;
 mod php;
 mod php_pear;
 mod python;
@@ -96,6 +97,8 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(javascript::JavascriptCataloger::new(limits.clone())),
         Box::new(ruby::RubyCataloger::new(limits.clone())),
         Box::new(java::JavaCataloger::new(limits.clone())),
+        Box::new(maven::gradle_cataloger(limits.clone())),
+        Box::new(maven::PomCataloger::new(limits.clone())),
         Box::new(golang::GoCataloger::new(limits.clone())),
         Box::new(rust::RustCataloger::new(limits.clone())),
         Box::new(executable::ExecutableCataloger::new(limits.clone())),
@@ -123,6 +126,8 @@ pub(crate) struct Found {
     pub(crate) version: String,
     pub(crate) purl: String,
     pub(crate) licenses: Vec<String>,
+    /// CPEs; empty for the default `name:name` candidates.
+    pub(crate) cpes: Vec<String>,
     /// Only needed to develop or build (left out unless `include_dev_dependencies`).
     pub(crate) dev: bool,
 }
@@ -135,6 +140,7 @@ impl Found {
             version: version.into(),
             purl,
             licenses: Vec::new(),
+            cpes: Vec::new(),
             dev: false,
         }
     }
@@ -166,6 +172,7 @@ pub(crate) fn catalog_text_files(
                     let mut d =
                         PackageDraft::new(ty, f.name, f.version, f.purl, location_of(fs, entry));
                     d.licenses = f.licenses;
+                    d.cpes = f.cpes;
                     out.push(d.build());
                 }
             }

@@ -489,3 +489,127 @@ fn synthetic_malformed_lock_files_are_warnings_not_packages() {
     assert!(pkgs.is_empty(), "{pkgs:?}");
     assert_eq!(ctx.warnings.len(), 6, "{:?}", ctx.warnings);
 }
+
+/// The slf4j 1.7.32 reactor (Debian 12 source package libslf4j-java): the root pom.xml and two
+/// modules, at `dir`.
+fn slf4j_source(fs: &mut MemFs, dir: &str) {
+    for p in ["pom.xml", "slf4j-log4j12/pom.xml", "slf4j-ext/pom.xml"] {
+        fs.add_file(
+            &format!("{dir}/{p}"),
+            read(&format!("maven/slf4j-1.7.32/{p}")),
+        );
+    }
+}
+
+#[test]
+fn maven_pom_parent_by_relative_path_properties_and_managed_versions() {
+    let mut fs = MemFs::new();
+    slf4j_source(&mut fs, "/src/slf4j");
+    let (pkgs, ctx) = run(&fs);
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    let at = |dir: &str| {
+        let mut v: Vec<String> = pkgs
+            .iter()
+            .filter(|p| p.locations[0].path == format!("/src/slf4j/{dir}pom.xml"))
+            .map(|p| format!("{}@{} {}", p.name, p.version, p.purl))
+            .collect();
+        v.sort();
+        v
+    };
+    // slf4j-api: no version in the module, managed by the parent as ${project.version}, which
+    // is the module's version inherited from the parent; log4j: ${log4j.version} from the
+    // parent's properties
+    assert_eq!(
+        at("slf4j-log4j12/"),
+        [
+            "log4j@1.2.17 pkg:maven/log4j/log4j@1.2.17",
+            "slf4j-api@1.7.32 pkg:maven/org.slf4j/slf4j-api@1.7.32",
+        ]
+    );
+    assert_eq!(
+        at("slf4j-ext/"),
+        [
+            "cal10n-api@0.8.1 pkg:maven/ch.qos.cal10n/cal10n-api@0.8.1",
+            "commons-lang@2.4 pkg:maven/commons-lang/commons-lang@2.4",
+            "javassist@3.4.GA pkg:maven/javassist/javassist@3.4.GA",
+            "slf4j-api@1.7.32 pkg:maven/org.slf4j/slf4j-api@1.7.32",
+        ]
+    );
+    assert!(
+        at("").is_empty(),
+        "the root declares only junit, test scope"
+    );
+    let log4j = pkgs.iter().find(|p| p.name == "log4j").unwrap();
+    assert_eq!(log4j.package_type, PackageType::Java);
+    assert_eq!(log4j.cpes[0], "cpe:2.3:a:log4j:log4j:1.2.17:*:*:*:*:*:*:*");
+
+    let limits = anchorage_catalog::LangLimits {
+        include_dev_dependencies: true,
+        ..Default::default()
+    };
+    let (pkgs, _) = lang_support::run_with(&fs, &limits);
+    let ext: Vec<String> = summarize(&pkgs)
+        .into_iter()
+        .filter(|s| s.contains("junit") || s.contains("slf4j-log4j12"))
+        .collect();
+    assert!(
+        ext.contains(&"junit@4.12 pkg:maven/junit/junit@4.12".to_string()),
+        "inherited from the parent, ${{junit.version}}: {ext:?}"
+    );
+    assert!(
+        ext.contains(&"slf4j-log4j12@1.7.32 pkg:maven/org.slf4j/slf4j-log4j12@1.7.32".to_string())
+    );
+}
+
+#[test]
+fn maven_pom_parent_from_the_local_repository() {
+    // the module alone; its parent where a Maven build caches it
+    let mut fs = MemFs::new();
+    fs.add_file(
+        "/app/pom.xml",
+        read("maven/slf4j-1.7.32/slf4j-log4j12/pom.xml"),
+    );
+    fs.add_dir("/root/.m2/repository");
+    fs.add_file(
+        "/root/.m2/repository/org/slf4j/slf4j-parent/1.7.32/slf4j-parent-1.7.32.pom",
+        read("maven/slf4j-1.7.32/pom.xml"),
+    );
+    assert_eq!(
+        summary(&fs),
+        [
+            "log4j@1.2.17 pkg:maven/log4j/log4j@1.2.17",
+            "slf4j-api@1.7.32 pkg:maven/org.slf4j/slf4j-api@1.7.32",
+        ]
+    );
+    // without the parent nothing can be resolved but the literal versions
+    let mut fs = MemFs::new();
+    fs.add_file("/app/pom.xml", read("maven/slf4j-1.7.32/slf4j-ext/pom.xml"));
+    assert_eq!(
+        summary(&fs),
+        [
+            "commons-lang@2.4 pkg:maven/commons-lang/commons-lang@2.4",
+            "javassist@3.4.GA pkg:maven/javassist/javassist@3.4.GA",
+        ]
+    );
+}
+
+#[test]
+fn synthetic_gradle_lockfile() {
+    // Gradle's documented gradle.lockfile layout (no Gradle 6+ is installable here)
+    let lock = "# This is a Gradle generated file for dependency locking.\n\
+# Manual edits can break the build and are not advised.\n\
+# This file is expected to be part of source control.\n\
+com.fasterxml.jackson.core:jackson-databind:2.14.0=compileClasspath,runtimeClasspath\n\
+org.apache.logging.log4j:log4j-core:2.19.0=runtimeClasspath\n\
+org.junit.jupiter:junit-jupiter-api:5.9.1=testCompileClasspath,testRuntimeClasspath\n\
+empty=annotationProcessor,testAnnotationProcessor\n";
+    let mut fs = MemFs::new();
+    fs.add_file("/src/app/gradle.lockfile", lock.as_bytes().to_vec());
+    assert_eq!(
+        summary(&fs),
+        [
+            "jackson-databind@2.14.0 pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.14.0",
+            "log4j-core@2.19.0 pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0",
+        ]
+    );
+}
