@@ -16,11 +16,13 @@ mod github_actions;
 mod golang;
 mod haskell;
 mod hex;
+mod homebrew;
 mod java;
 mod javascript;
 mod jdk;
 mod lua;
 mod maven;
+mod nix;
 mod php;
 mod php_pear;
 mod python;
@@ -115,6 +117,8 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(cocoapods::cataloger(limits.clone())),
         Box::new(haskell::cataloger(limits.clone())),
         Box::new(lua::cataloger(limits.clone())),
+        Box::new(homebrew::cataloger(limits.clone())),
+        Box::new(nix::NixCataloger),
         Box::new(binary::BinaryCataloger::new(limits.clone())),
     ]
 }

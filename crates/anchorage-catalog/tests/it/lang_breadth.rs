@@ -613,3 +613,58 @@ empty=annotationProcessor,testAnnotationProcessor\n";
         ]
     );
 }
+
+#[test]
+fn synthetic_homebrew_cellar_kegs() {
+    // Homebrew's keg layout and receipt fields (no Homebrew here)
+    let mut fs = MemFs::new();
+    let cellar = "/home/linuxbrew/.linuxbrew/Cellar";
+    fs.add_file(
+        &format!("{cellar}/jq/1.7.1/INSTALL_RECEIPT.json"),
+        br#"{"homebrew_version": "4.2.0", "installed_on_request": true, "source": {"tap": "homebrew/core", "versions": {"stable": "1.7.1"}}}"#.to_vec(),
+    );
+    fs.add_file(
+        &format!("{cellar}/openssl@3/3.2.1_1/INSTALL_RECEIPT.json"),
+        br#"{"source": {"tap": "homebrew/core", "versions": {"stable": "3.2.1"}}}"#.to_vec(),
+    );
+    fs.add_file(
+        &format!("{cellar}/mytool/0.1/INSTALL_RECEIPT.json"),
+        br#"{"source": {"tap": "acme/tools"}}"#.to_vec(),
+    );
+    fs.add_file(&format!("{cellar}/jq/1.7.1/bin/jq"), b"\x7fELF".to_vec());
+    assert_eq!(
+        summary(&fs),
+        [
+            "jq@1.7.1 pkg:brew/jq@1.7.1",
+            "mytool@0.1 pkg:brew/mytool@0.1?tap=acme%2Ftools",
+            "openssl@3@3.2.1_1 pkg:brew/openssl%403@3.2.1_1",
+        ]
+    );
+}
+
+#[test]
+fn synthetic_nix_store_paths() {
+    // store path names in Nix's format (no Nix store here); nothing under them is read
+    let mut fs = MemFs::new();
+    for p in [
+        "0c7c96gikmzv87i7lv3vq5s1cmfjd6zf-python3.11-requests-2.31.0",
+        "9rbc6gdmbrkpk3vmw0bm4ll8h13x5kba-openssl-3.0.12-bin",
+        "5n0kgg1cl4ma3p0lnyvxbvb9rj5dgj6f-glibc-2.38-27",
+        "5n0kgg1cl4ma3p0lnyvxbvb9rj5dgj6f-hello-2.12.1.drv",
+        "ax3vdw1jd3p8cm1hxqmmydblcrfwqj2c-source",
+    ] {
+        fs.add_dir(&format!("/nix/store/{p}"));
+    }
+    fs.add_file(
+        "/nix/store/5n0kgg1cl4ma3p0lnyvxbvb9rj5dgj6f-glibc-2.38-27/lib/libc.so.6",
+        b"\x7fELF".to_vec(),
+    );
+    assert_eq!(
+        summary(&fs),
+        [
+            "glibc@2.38-27 pkg:nix/glibc@2.38-27?outputhash=5n0kgg1cl4ma3p0lnyvxbvb9rj5dgj6f",
+            "openssl@3.0.12 pkg:nix/openssl@3.0.12?output=bin&outputhash=9rbc6gdmbrkpk3vmw0bm4ll8h13x5kba",
+            "python3.11-requests@2.31.0 pkg:nix/python3.11-requests@2.31.0?outputhash=0c7c96gikmzv87i7lv3vq5s1cmfjd6zf",
+        ]
+    );
+}
