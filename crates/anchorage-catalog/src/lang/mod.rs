@@ -32,6 +32,7 @@ mod ruby;
 mod rust;
 mod swift;
 mod util;
+mod vcpkg;
 mod wordpress;
 mod xml;
 
@@ -117,6 +118,7 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(cocoapods::cataloger(limits.clone())),
         Box::new(haskell::cataloger(limits.clone())),
         Box::new(lua::cataloger(limits.clone())),
+        Box::new(vcpkg::cataloger(limits.clone())),
         Box::new(homebrew::cataloger(limits.clone())),
         Box::new(nix::NixCataloger),
         Box::new(binary::BinaryCataloger::new(limits.clone())),

@@ -668,3 +668,56 @@ fn synthetic_nix_store_paths() {
         ]
     );
 }
+
+#[test]
+fn synthetic_vcpkg_status_database_and_manifest_overrides() {
+    // vcpkg's status database layout (dpkg control paragraphs, one per port and per feature)
+    // and a vcpkg.json with overrides (no vcpkg here)
+    let status = "Package: zlib
+Version: 1.3.1
+Port-Version: 0
+Architecture: x64-linux
+Multi-Arch: same
+Abi: 5a8b3f
+Status: install ok installed
+
+Package: curl
+Version: 8.6.0
+Port-Version: 2
+Depends: zlib
+Architecture: x64-linux
+Multi-Arch: same
+Abi: 9c1e22
+Status: install ok installed
+
+Package: curl
+Feature: ssl
+Depends: openssl
+Architecture: x64-linux
+Multi-Arch: same
+Status: install ok installed
+
+Package: fmt
+Version: 10.1.1
+Architecture: x64-linux
+Status: purge ok not-installed
+";
+    let manifest = r#"{"name": "app", "version": "1.0.0",
+      "dependencies": ["zlib", {"name": "fmt", "version>=": "10.1.1"}],
+      "overrides": [{"name": "fmt", "version": "10.2.1", "port-version": 1}],
+      "builtin-baseline": "a1a1cbc975abf909a6c8985a6a2b8fe20bbd9bd6"}"#;
+    let mut fs = MemFs::new();
+    fs.add_file(
+        "/src/app/vcpkg_installed/vcpkg/status",
+        status.as_bytes().to_vec(),
+    );
+    fs.add_file("/src/app/vcpkg.json", manifest.as_bytes().to_vec());
+    assert_eq!(
+        summary(&fs),
+        [
+            "curl@8.6.0#2 pkg:vcpkg/curl@8.6.0%232?arch=x64-linux",
+            "fmt@10.2.1#1 pkg:vcpkg/fmt@10.2.1%231",
+            "zlib@1.3.1 pkg:vcpkg/zlib@1.3.1?arch=x64-linux",
+        ]
+    );
+}
