@@ -16,18 +16,19 @@ use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
 use crate::options::CatalogOptions;
 use crate::os::apk::ApkCataloger;
 use crate::os::dpkg::DpkgCataloger;
+use crate::os::opkg::OpkgCataloger;
 use crate::os::rpm::RpmCataloger;
 use crate::secrets::RuleSet;
 
 /// Every cataloger configured by `options`, in the order their packages were always gathered:
-/// the OS catalogers (dpkg, apk, rpm), then the language and binary catalogers.
+/// the OS catalogers (dpkg, apk, rpm, opkg), then the language and binary catalogers.
 pub fn catalogers(options: &CatalogOptions) -> Vec<Box<dyn Cataloger>> {
     let mut all = os_catalogers(options);
     all.extend(crate::lang::language_catalogers(&options.language));
     all
 }
 
-/// The OS package catalogers (dpkg, apk, rpm) configured by `options`.
+/// The OS package catalogers (dpkg, apk, rpm, opkg) configured by `options`.
 pub(crate) fn os_catalogers(options: &CatalogOptions) -> Vec<Box<dyn Cataloger>> {
     vec![
         Box::new(DpkgCataloger {
@@ -40,6 +41,10 @@ pub(crate) fn os_catalogers(options: &CatalogOptions) -> Vec<Box<dyn Cataloger>>
         Box::new(RpmCataloger {
             max_database_size: options.max_database_size,
             limits: options.rpm,
+        }),
+        Box::new(OpkgCataloger {
+            max_database_size: options.max_database_size,
+            max_metadata_file_size: options.max_metadata_file_size,
         }),
     ]
 }

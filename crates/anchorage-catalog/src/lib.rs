@@ -40,7 +40,7 @@ pub mod parsers {
     };
     pub use crate::os::rpm::{
         BdbFormat, HeaderError, HeaderLimits, NdbFormat, RpmDbFormat, RpmFile, RpmHeader,
-        RpmLimits, SqliteFormat, SqliteLimits, parse_header, parse_header_with_limits,
-        read_database, read_database_with_limits,
+        RpmLimits, SqliteFormat, SqliteLimits, parse_container_manifest, parse_header,
+        parse_header_with_limits, read_database, read_database_with_limits,
     };
 }

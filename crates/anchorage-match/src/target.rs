@@ -27,6 +27,13 @@ pub(crate) fn language_ecosystem(t: PackageType) -> Option<&'static str> {
         PackageType::Rust => "crates.io",
         PackageType::Nuget => "NuGet",
         PackageType::Composer => "Packagist",
+        PackageType::RPackage => "CRAN",
+        PackageType::GithubAction => "GitHub Actions",
+        PackageType::DartPub => "Pub",
+        PackageType::Hex => "Hex",
+        PackageType::Swift => "SwiftURL",
+        PackageType::Hackage => "Hackage",
+        PackageType::Conan => "ConanCenter",
         _ => return None,
     })
 }
@@ -53,6 +60,38 @@ fn maven_name(purl: &str) -> Option<String> {
     let (group, artifact) = rest.rsplit_once('/')?;
     let decode = |s: &str| s.replace("%40", "@").replace("%2F", "/");
     Some(format!("{}:{}", decode(group), decode(artifact)))
+}
+
+/// `host/owner/repo` from a Swift purl (`pkg:swift/github.com/apple/swift-nio@2.40.0`): the
+/// repository URL without scheme, as OSV's `SwiftURL` names packages.
+fn swift_name(purl: &str) -> Option<String> {
+    let rest = purl.strip_prefix("pkg:swift/")?;
+    let rest = rest.split(['@', '?', '#']).next()?;
+    let name = rest.replace("%40", "@");
+    (name.matches('/').count() >= 2).then_some(name)
+}
+
+/// `owner/repo` of a GitHub Action (`github/codeql-action/init` -> `github/codeql-action`),
+/// the name OSV's `GitHub Actions` ecosystem uses.
+fn action_name(name: &str) -> Option<String> {
+    let mut parts = name.splitn(3, '/');
+    let owner = parts.next().filter(|s| !s.is_empty())?;
+    let repo = parts.next().filter(|s| !s.is_empty())?;
+    Some(format!("{owner}/{repo}"))
+}
+
+/// The comparable version of a GitHub Action reference: the tag without its `v`; `None` for a
+/// commit hash, which no version range can order.
+fn action_version(reference: &str) -> Option<String> {
+    let is_commit = reference.len() >= 7
+        && reference.len() <= 40
+        && reference.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_commit && !reference.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let v = reference.strip_prefix('v').unwrap_or(reference);
+    v.starts_with(|c: char| c.is_ascii_digit())
+        .then(|| v.to_string())
 }
 
 /// What to look up for one package.
@@ -106,16 +145,17 @@ pub(crate) fn package_target(pkg: &Package, distro: Option<&DistroTarget>) -> Op
         });
     }
     let eco = language_ecosystem(pkg.package_type)?;
-    let name = if eco == "Maven" {
-        maven_name(&pkg.purl)?
-    } else {
-        pkg.name.clone()
+    let (name, version) = match pkg.package_type {
+        PackageType::Java => (maven_name(&pkg.purl)?, pkg.version.clone()),
+        PackageType::Swift => (swift_name(&pkg.purl)?, pkg.version.clone()),
+        PackageType::GithubAction => (action_name(&pkg.name)?, action_version(&pkg.version)?),
+        _ => (pkg.name.clone(), pkg.version.clone()),
     };
     Some(Target {
         lookup: normalize_name(eco, &name),
         ecosystems: vec![eco.to_string()],
         name,
-        version: pkg.version.clone(),
+        version,
         os: false,
     })
 }
@@ -148,5 +188,54 @@ mod tests {
             maven_name("pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0").as_deref(),
             Some("org.apache.logging.log4j:log4j-core")
         );
+    }
+
+    #[test]
+    fn osv_ecosystems_of_every_matchable_type() {
+        let expected = [
+            (PackageType::RPackage, "CRAN"),
+            (PackageType::GithubAction, "GitHub Actions"),
+            (PackageType::DartPub, "Pub"),
+            (PackageType::Hex, "Hex"),
+            (PackageType::Swift, "SwiftURL"),
+            (PackageType::Hackage, "Hackage"),
+            (PackageType::Conan, "ConanCenter"),
+            (PackageType::Nuget, "NuGet"),
+        ];
+        for (t, eco) in expected {
+            assert_eq!(language_ecosystem(t), Some(eco), "{t}");
+        }
+        // no OSV ecosystem: nothing to look up
+        for t in [
+            PackageType::Pod,
+            PackageType::LuaRocks,
+            PackageType::Vcpkg,
+            PackageType::Homebrew,
+            PackageType::Nix,
+            PackageType::Binary,
+        ] {
+            assert_eq!(language_ecosystem(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn swift_and_action_names_as_osv_spells_them() {
+        assert_eq!(
+            swift_name("pkg:swift/github.com/apple/swift-nio@2.40.0").as_deref(),
+            Some("github.com/apple/swift-nio")
+        );
+        assert_eq!(swift_name("pkg:swift/swift-nio@2.40.0"), None);
+        assert_eq!(
+            action_name("github/codeql-action/init").as_deref(),
+            Some("github/codeql-action")
+        );
+        assert_eq!(action_version("v4.1.0").as_deref(), Some("4.1.0"));
+        assert_eq!(action_version("v4").as_deref(), Some("4"));
+        assert_eq!(
+            action_version("b4ffde65f46336ab88eb53be808477a3936bae11"),
+            None,
+            "a commit cannot be ordered"
+        );
+        assert_eq!(action_version("main"), None);
     }
 }

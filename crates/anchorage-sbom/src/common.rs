@@ -99,6 +99,17 @@ pub(crate) fn syft_type(t: PackageType) -> &'static str {
         PackageType::WordpressPlugin => "wordpress-plugin",
         PackageType::RPackage => "R-package",
         PackageType::GithubAction => "github-action",
+        PackageType::DartPub => "dart-pub",
+        PackageType::Hex => "hex",
+        PackageType::Swift => "swift",
+        PackageType::Pod => "pod",
+        PackageType::Conan => "conan",
+        PackageType::Vcpkg => "vcpkg",
+        PackageType::Hackage => "hackage",
+        PackageType::LuaRocks => "lua-rocks",
+        PackageType::Opkg => "opkg",
+        PackageType::Homebrew => "homebrew",
+        PackageType::Nix => "nix",
     }
 }
 

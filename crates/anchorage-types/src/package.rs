@@ -44,6 +44,30 @@ pub enum PackageType {
     RPackage,
     /// GitHub Action referenced by a workflow (Syft's `github-action`).
     GithubAction,
+    /// Dart package from `pubspec.lock` (Syft's `dart-pub`).
+    #[serde(rename = "dart-pub")]
+    DartPub,
+    /// Erlang / Elixir package from Hex (`mix.lock`, `rebar.lock`; Syft's `hex`).
+    Hex,
+    /// Swift package from `Package.resolved` (Syft's `swift`).
+    Swift,
+    /// CocoaPods pod from `Podfile.lock` (Syft's `pod`).
+    Pod,
+    /// C/C++ package from Conan (`conan.lock`, `conanfile.txt`; Syft's `conan`).
+    Conan,
+    /// C/C++ port from a vcpkg manifest (`vcpkg.json`).
+    Vcpkg,
+    /// Haskell package from Hackage (`stack.yaml.lock`, `cabal.project.freeze`; Syft's `hackage`).
+    Hackage,
+    /// Lua rock from a `*.rockspec` (Syft's `lua-rocks`).
+    #[serde(rename = "lua-rocks")]
+    LuaRocks,
+    /// OpenWrt / Yocto package from the opkg status database.
+    Opkg,
+    /// Homebrew formula installed in a Cellar (Syft's `homebrew`).
+    Homebrew,
+    /// Nix store package (Syft's `nix`).
+    Nix,
 }
 
 impl PackageType {
@@ -66,14 +90,25 @@ impl PackageType {
             PackageType::WordpressPlugin => "wordpress-plugin",
             PackageType::RPackage => "r-package",
             PackageType::GithubAction => "github-action",
+            PackageType::DartPub => "dart-pub",
+            PackageType::Hex => "hex",
+            PackageType::Swift => "swift",
+            PackageType::Pod => "pod",
+            PackageType::Conan => "conan",
+            PackageType::Vcpkg => "vcpkg",
+            PackageType::Hackage => "hackage",
+            PackageType::LuaRocks => "lua-rocks",
+            PackageType::Opkg => "opkg",
+            PackageType::Homebrew => "homebrew",
+            PackageType::Nix => "nix",
         }
     }
 
-    /// True for packages managed by the distribution (dpkg, apk, rpm).
+    /// True for packages managed by the distribution (dpkg, apk, rpm, opkg).
     pub fn is_os(self) -> bool {
         matches!(
             self,
-            PackageType::Dpkg | PackageType::Apk | PackageType::Rpm
+            PackageType::Dpkg | PackageType::Apk | PackageType::Rpm | PackageType::Opkg
         )
     }
 }
@@ -110,6 +145,17 @@ impl FromStr for PackageType {
             "wordpress-plugin" | "wordpress" => PackageType::WordpressPlugin,
             "r-package" | "r" | "cran" => PackageType::RPackage,
             "github-action" | "github-action-workflow" => PackageType::GithubAction,
+            "dart-pub" | "dart" | "pub" => PackageType::DartPub,
+            "hex" | "erlang" | "elixir" => PackageType::Hex,
+            "swift" | "swifturl" => PackageType::Swift,
+            "pod" | "cocoapods" => PackageType::Pod,
+            "conan" => PackageType::Conan,
+            "vcpkg" => PackageType::Vcpkg,
+            "hackage" | "haskell" => PackageType::Hackage,
+            "lua-rocks" | "luarocks" | "lua" => PackageType::LuaRocks,
+            "opkg" | "ipk" => PackageType::Opkg,
+            "homebrew" | "brew" => PackageType::Homebrew,
+            "nix" => PackageType::Nix,
             _ => return Err(PackageTypeError(s.to_string())),
         })
     }

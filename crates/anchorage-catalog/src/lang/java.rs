@@ -547,27 +547,32 @@ impl Walk<'_> {
             Location::new(vpath, self.location.layer.clone()),
         );
         if !version.is_empty() {
-            let mut cpes = Vec::new();
-            if let Some(g) = group.as_deref() {
-                // org.apache.logging.log4j -> apache; com.fasterxml.jackson.core -> fasterxml
-                let parts: Vec<&str> = g.split('.').collect();
-                let vendor = match parts.as_slice() {
-                    [tld, v, ..] if ["org", "com", "net", "io", "de"].contains(tld) => *v,
-                    [v, ..] => *v,
-                    [] => name.as_str(),
-                };
-                cpes.push(cpe(vendor, &name, &version));
-            }
-            let plain = cpe(&name, &name, &version);
-            if !cpes.contains(&plain) {
-                cpes.push(plain);
-            }
-            d.cpes = cpes;
+            d.cpes = maven_cpes(group.as_deref(), &name, &version);
         }
         d.licenses = licenses;
         d.metadata = PackageMetadata::Java(meta);
         self.packages.push(d.build());
     }
+}
+
+/// CPEs of a Maven artifact: the vendor taken from the groupId (`org.apache.logging.log4j` ->
+/// `apache`, `com.fasterxml.jackson.core` -> `fasterxml`), then `name:name`.
+pub(crate) fn maven_cpes(group: Option<&str>, name: &str, version: &str) -> Vec<String> {
+    let mut cpes = Vec::new();
+    if let Some(g) = group {
+        let parts: Vec<&str> = g.split('.').collect();
+        let vendor = match parts.as_slice() {
+            [tld, v, ..] if ["org", "com", "net", "io", "de"].contains(tld) => *v,
+            [v, ..] => *v,
+            [] => name,
+        };
+        cpes.push(cpe(vendor, name, version));
+    }
+    let plain = cpe(name, name, version);
+    if !cpes.contains(&plain) {
+        cpes.push(plain);
+    }
+    cpes
 }
 
 /// Walks one archive held in memory; returns packages and `(virtual path, message)` warnings.

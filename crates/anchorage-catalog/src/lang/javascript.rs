@@ -1,6 +1,6 @@
 //! JavaScript packages: installed `package.json` files (anywhere, including `node_modules`),
-//! `package-lock.json` v1-v3, `npm-shrinkwrap.json`, `yarn.lock` (v1 and berry) and
-//! `pnpm-lock.yaml`.
+//! `package-lock.json` v1-v3, `npm-shrinkwrap.json`, `yarn.lock` (v1 and berry),
+//! `pnpm-lock.yaml`, bun's text `bun.lock` and the `npm` packages of a `deno.lock` (v3-v5).
 //!
 //! In an image the installed `package.json` is the truth; a lockfile entry whose installed
 //! `package.json` is present is left to the installed cataloger, so nothing is counted twice.
@@ -11,7 +11,7 @@ use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use serde_json::Value;
 
-use super::util::{base_name, is_file, join, npm_purl, parent_dir, read_entry, text};
+use super::util::{base_name, is_file, join, npm_purl, parent_dir, read_entry, strip_jsonc, text};
 use super::{LangLimits, PackageDraft, location_of};
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{NpmMetadata, Package, PackageMetadata};
@@ -344,6 +344,129 @@ fn parse_pnpm_document(v: &serde_yaml_ng::Value, out: &mut Vec<NpmEntry>) {
     }
 }
 
+/// Splits `name@version` (`@types/ms@0.7.34`); `None` without a version.
+fn split_ident(ident: &str) -> Option<(String, String)> {
+    let at = ident.get(1..)?.find('@')? + 1;
+    let (name, version) = (&ident[..at], &ident[at + 1..]);
+    (!name.is_empty() && !version.is_empty()).then(|| (name.to_string(), version.to_string()))
+}
+
+/// Dependency names listed by a bun package entry or workspace (`dependencies`,
+/// `optionalDependencies`, `peerDependencies`).
+fn bun_dep_names(info: &Value, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| info.get(*k).and_then(Value::as_object))
+        .flat_map(|m| m.keys().cloned())
+        .collect()
+}
+
+/// Parses bun's text lockfile (`bun.lock`, JSON with trailing commas): every `packages` entry
+/// whose identifier is `name@version` from a registry (workspace, git, file and link entries
+/// are not registry packages). A package is development-only when no production dependency
+/// of a workspace reaches it.
+pub(crate) fn parse_bun_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
+    let v: Value =
+        serde_json::from_str(&strip_jsonc(input)).map_err(|e| format!("invalid JSON: {e}"))?;
+    let Some(packages) = v.get("packages").and_then(Value::as_object) else {
+        return Err("no packages object".into());
+    };
+    const PROD: &[&str] = &["dependencies", "optionalDependencies", "peerDependencies"];
+    // keys reachable from the workspaces' production dependencies
+    let mut queue: Vec<String> = v
+        .get("workspaces")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|w| w.values())
+        .flat_map(|ws| bun_dep_names(ws, PROD))
+        .collect();
+    let mut prod: BTreeSet<String> = BTreeSet::new();
+    while let Some(key) = queue.pop() {
+        if !packages.contains_key(&key) || !prod.insert(key.clone()) {
+            continue;
+        }
+        let info = packages
+            .get(&key)
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|x| x.is_object()));
+        for dep in info.map(|i| bun_dep_names(i, PROD)).unwrap_or_default() {
+            // a nested copy (`parent/dep`) wins over the hoisted one
+            let nested = format!("{key}/{dep}");
+            queue.push(if packages.contains_key(&nested) {
+                nested
+            } else {
+                dep
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for (key, entry) in packages {
+        let Some(arr) = entry.as_array() else {
+            continue;
+        };
+        let Some((name, version)) = arr.first().and_then(Value::as_str).and_then(split_ident)
+        else {
+            continue;
+        };
+        if version.contains(':') || version.contains('/') {
+            continue; // workspace:, github:, file:, link: ...
+        }
+        let integrity = arr
+            .last()
+            .and_then(Value::as_str)
+            .filter(|s| s.contains('-') && arr.len() >= 4)
+            .map(str::to_string);
+        let resolved = arr
+            .get(1)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        out.push(NpmEntry {
+            name,
+            version,
+            resolved,
+            integrity,
+            dev: !prod.contains(key),
+            ..NpmEntry::default()
+        });
+    }
+    Ok(out)
+}
+
+/// Parses the npm packages of a `deno.lock`: `npm` (versions 4 and 5) or `packages.npm`
+/// (version 3), keyed `name@version` with an optional `_peer@x` suffix. `jsr:` and remote
+/// modules have no npm identity and are not reported.
+pub(crate) fn parse_deno_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
+    let v: Value = serde_json::from_str(input).map_err(|e| format!("invalid JSON: {e}"))?;
+    if v.get("version").is_none() {
+        return Err("no lockfile version".into());
+    }
+    let npm = v
+        .get("npm")
+        .or_else(|| v.get("packages").and_then(|p| p.get("npm")))
+        .and_then(Value::as_object);
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (key, info) in npm.into_iter().flatten() {
+        let Some((name, version)) = split_ident(key) else {
+            continue;
+        };
+        let version = version.split('_').next().unwrap_or_default().to_string();
+        if version.is_empty() || !seen.insert((name.clone(), version.clone())) {
+            continue;
+        }
+        out.push(NpmEntry {
+            name,
+            version,
+            integrity: info
+                .get("integrity")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            ..NpmEntry::default()
+        });
+    }
+    Ok(out)
+}
+
 fn make_package(
     e: NpmEntry,
     location: anchorage_types::Location,
@@ -382,6 +505,8 @@ impl Cataloger for JavascriptCataloger {
                     | "npm-shrinkwrap.json"
                     | "yarn.lock"
                     | "pnpm-lock.yaml"
+                    | "bun.lock"
+                    | "deno.lock"
             )
     }
 
@@ -447,7 +572,12 @@ impl Cataloger for JavascriptCataloger {
             let base = base_name(&entry.path);
             if !matches!(
                 base,
-                "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml"
+                "package-lock.json"
+                    | "npm-shrinkwrap.json"
+                    | "yarn.lock"
+                    | "pnpm-lock.yaml"
+                    | "bun.lock"
+                    | "deno.lock"
             ) {
                 continue;
             }
@@ -461,6 +591,8 @@ impl Cataloger for JavascriptCataloger {
             let parsed = match base {
                 "yarn.lock" => Ok(parse_yarn_lock(&t)),
                 "pnpm-lock.yaml" => parse_pnpm_lock(&t),
+                "bun.lock" => parse_bun_lock(&t),
+                "deno.lock" => parse_deno_lock(&t),
                 _ => parse_package_lock(&t),
             };
             let list = match parsed {

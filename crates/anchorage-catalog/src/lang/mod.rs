@@ -7,13 +7,22 @@
 
 mod binary;
 mod classify;
+mod cocoapods;
+mod conan;
+mod dart;
 mod dotnet;
 mod executable;
 mod github_actions;
 mod golang;
+mod haskell;
+mod hex;
+mod homebrew;
 mod java;
 mod javascript;
 mod jdk;
+mod lua;
+mod maven;
+mod nix;
 mod php;
 mod php_pear;
 mod python;
@@ -21,8 +30,11 @@ mod python_lock;
 mod r_package;
 mod ruby;
 mod rust;
+mod swift;
 mod util;
+mod vcpkg;
 mod wordpress;
+mod xml;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -30,7 +42,7 @@ pub mod fuzzing;
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::{Location, PackageType};
 
-use crate::cataloger::Cataloger;
+use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{Package, PackageMetadata};
 
 /// Limits applied by the language catalogers; every one is configurable.
@@ -88,6 +100,8 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(javascript::JavascriptCataloger::new(limits.clone())),
         Box::new(ruby::RubyCataloger::new(limits.clone())),
         Box::new(java::JavaCataloger::new(limits.clone())),
+        Box::new(maven::gradle_cataloger(limits.clone())),
+        Box::new(maven::PomCataloger::new(limits.clone())),
         Box::new(golang::GoCataloger::new(limits.clone())),
         Box::new(rust::RustCataloger::new(limits.clone())),
         Box::new(executable::ExecutableCataloger::new(limits.clone())),
@@ -97,8 +111,128 @@ fn catalogers_with(limits: &LangLimits) -> Vec<Box<dyn Cataloger>> {
         Box::new(wordpress::WordpressPluginCataloger::new(limits.clone())),
         Box::new(r_package::RPackageCataloger::new(limits.clone())),
         Box::new(github_actions::GithubActionsCataloger::new(limits.clone())),
+        Box::new(conan::cataloger(limits.clone())),
+        Box::new(dart::cataloger(limits.clone())),
+        Box::new(hex::cataloger(limits.clone())),
+        Box::new(swift::cataloger(limits.clone())),
+        Box::new(cocoapods::cataloger(limits.clone())),
+        Box::new(haskell::cataloger(limits.clone())),
+        Box::new(lua::cataloger(limits.clone())),
+        Box::new(vcpkg::cataloger(limits.clone())),
+        Box::new(homebrew::cataloger(limits.clone())),
+        Box::new(nix::NixCataloger),
         Box::new(binary::BinaryCataloger::new(limits.clone())),
     ]
+}
+
+/// One package read by a lock-file or manifest cataloger ([`catalog_text_files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) purl: String,
+    pub(crate) licenses: Vec<String>,
+    /// CPEs; empty for the default `name:name` candidates.
+    pub(crate) cpes: Vec<String>,
+    /// Only needed to develop or build (left out unless `include_dev_dependencies`).
+    pub(crate) dev: bool,
+}
+
+impl Found {
+    /// A runtime package without licenses.
+    pub(crate) fn new(name: impl Into<String>, version: impl Into<String>, purl: String) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            purl,
+            licenses: Vec::new(),
+            cpes: Vec::new(),
+            dev: false,
+        }
+    }
+}
+
+/// The common loop of the text catalogers: reads each file (capped at
+/// `limits.max_manifest_bytes`), parses it with `parse(path, text)`, and builds packages of
+/// type `ty` located at the file. A parse error becomes a warning for `stage`.
+pub(crate) fn catalog_text_files(
+    fs: &dyn ImageFs,
+    files: &[FileEntry],
+    ctx: &mut CatalogContext,
+    stage: &str,
+    limits: &LangLimits,
+    ty: PackageType,
+    parse: impl Fn(&str, &str) -> Result<Vec<Found>, String>,
+) -> Vec<Package> {
+    let mut out = Vec::new();
+    for entry in files {
+        let Some(bytes) = util::read_entry(fs, entry, limits.max_manifest_bytes, ctx, stage) else {
+            continue;
+        };
+        match parse(&entry.path, &util::text(&bytes)) {
+            Ok(found) => {
+                for f in found {
+                    if f.dev && !limits.include_dev_dependencies {
+                        continue;
+                    }
+                    let mut d =
+                        PackageDraft::new(ty, f.name, f.version, f.purl, location_of(fs, entry));
+                    d.licenses = f.licenses;
+                    d.cpes = f.cpes;
+                    out.push(d.build());
+                }
+            }
+            Err(e) => ctx.warn(stage, Some(&entry.path), e),
+        }
+    }
+    out
+}
+
+/// A cataloger that reads whole text files of one ecosystem: which files (`wants`, on the
+/// path) and how to read one (`parse`) come from the ecosystem's module.
+pub(crate) struct TextCataloger {
+    name: &'static str,
+    ty: PackageType,
+    limits: LangLimits,
+    wants: fn(&str) -> bool,
+    parse: fn(&str, &str) -> Result<Vec<Found>, String>,
+}
+
+impl TextCataloger {
+    pub(crate) fn new(
+        name: &'static str,
+        ty: PackageType,
+        limits: LangLimits,
+        wants: fn(&str) -> bool,
+        parse: fn(&str, &str) -> Result<Vec<Found>, String>,
+    ) -> Self {
+        Self {
+            name,
+            ty,
+            limits,
+            wants,
+            parse,
+        }
+    }
+}
+
+impl Cataloger for TextCataloger {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn wants(&self, e: &FileEntry) -> bool {
+        util::is_file(e) && (self.wants)(&e.path)
+    }
+
+    fn catalog_files(
+        &self,
+        fs: &dyn ImageFs,
+        files: &[FileEntry],
+        ctx: &mut CatalogContext,
+    ) -> Vec<Package> {
+        catalog_text_files(fs, files, ctx, self.name, &self.limits, self.ty, self.parse)
+    }
 }
 
 /// The location of `entry`, with the diff_id of the layer that provided it.

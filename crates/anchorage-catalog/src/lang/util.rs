@@ -125,6 +125,55 @@ pub(crate) fn default_cpes(ty: PackageType, name: &str, version: &str) -> Vec<St
     out
 }
 
+/// Plain JSON from JSON with comments and trailing commas (bun's `bun.lock`, `deno.json`):
+/// `//` and `/* */` comments outside strings are dropped, and a `,` followed (after
+/// whitespace) by `}` or `]` is removed. Strings, escapes included, are copied unchanged.
+pub(crate) fn strip_jsonc(input: &str) -> String {
+    let b = input.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(b.len());
+                out.extend_from_slice(&b[start..i]);
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i = (i + 2).min(b.len());
+            }
+            b',' => {
+                let mut j = i + 1;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if !matches!(b.get(j), Some(b'}' | b']')) {
+                    out.push(b',');
+                }
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Lossy UTF-8 text of a byte buffer (BOM stripped).
 pub(crate) fn text(bytes: &[u8]) -> String {
     let b = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -146,5 +195,17 @@ mod tests {
             "pkg:maven/org.apache/log4j-core@2.19.0"
         );
         assert_eq!(join("/a/b", "../../../../etc/x"), "/etc/x");
+    }
+
+    #[test]
+    fn synthetic_jsonc_comments_and_trailing_commas() {
+        let j = strip_jsonc(
+            "{\"a\": [1, 2,], // c\n \"b\": \"x,]//\\\"y\", /* c2 */ \"c\": {\"d\": 1,\n},\n}",
+        );
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["a"][1], 2);
+        assert_eq!(v["b"], "x,]//\"y");
+        assert_eq!(v["c"]["d"], 1);
+        assert_eq!(strip_jsonc("\"unterminated"), "\"unterminated");
     }
 }

@@ -92,6 +92,33 @@ pub fn parse_status(bytes: &[u8]) -> Parsed<DpkgEntry> {
     out
 }
 
+/// The `Field: value` paragraphs of a file in dpkg's control format (continuation lines joined
+/// with `\n`), for formats that share it with other fields (vcpkg's status database). Lines that
+/// are not fields are skipped; at most [`MAX_PARAGRAPHS`] paragraphs are returned.
+pub(crate) fn parse_status_paragraphs(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut out: Vec<Vec<(String, String)>> = Vec::new();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text.lines().chain(std::iter::once("")) {
+        if line.trim().is_empty() {
+            if !fields.is_empty() && out.len() < MAX_PARAGRAPHS {
+                out.push(std::mem::take(&mut fields));
+            }
+            fields.clear();
+        } else if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = fields.last_mut() {
+                value.push('\n');
+                value.push_str(line.trim());
+            }
+        } else if let Some((key, value)) = line.split_once(':')
+            && !key.is_empty()
+            && !key.contains(' ')
+        {
+            fields.push((key.to_string(), value.trim().to_string()));
+        }
+    }
+    out
+}
+
 fn entry_from_fields(fields: &[(String, String)]) -> Result<DpkgEntry, String> {
     let mut e = DpkgEntry::default();
     for (key, value) in fields {

@@ -1,7 +1,8 @@
-//! OS package catalogers (dpkg, apk, rpm) and the helpers they share.
+//! OS package catalogers (dpkg, apk, rpm, opkg) and the helpers they share.
 
 pub(crate) mod apk;
 pub(crate) mod dpkg;
+pub(crate) mod opkg;
 pub(crate) mod rpm;
 
 use anchorage_image::ImageFs;

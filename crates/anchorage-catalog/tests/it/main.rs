@@ -2,6 +2,7 @@
 
 mod lang_accuracy;
 mod lang_binary;
+mod lang_breadth;
 mod lang_fidelity;
 mod lang_fuzz_smoke;
 mod lang_go_rust;
@@ -12,6 +13,7 @@ mod lang_ruby_dotnet_php;
 mod lang_single_walk;
 mod lang_support;
 mod os_analysis;
+mod os_breadth;
 mod os_mutation;
 mod os_packages;
 mod os_rpm;

@@ -198,8 +198,66 @@ impl Cataloger for RpmCataloger {
                 }
             }
         }
+        // distroless Mariner / Azure Linux: the manifest stands in for the database
+        if seen.is_empty()
+            && let Some(bytes) = read_db(fs, CONTAINER_MANIFEST, self.max_database_size, ctx, STAGE)
+        {
+            let parsed = parse_container_manifest(&bytes);
+            for w in parsed.warnings {
+                ctx.warn(STAGE, Some(CONTAINER_MANIFEST), w);
+            }
+            for h in parsed.packages {
+                out.push(package(fs, ctx, CONTAINER_MANIFEST, h));
+            }
+        }
         out
     }
+}
+
+/// The package list of CBL-Mariner / Azure Linux distroless images, which carry no rpm
+/// database.
+pub(crate) const CONTAINER_MANIFEST: &str = "/var/lib/rpmmanifest/container-manifest-2";
+
+/// Parses a `container-manifest-2`: one package per line, the tab-separated output of
+/// `rpm -qa --queryformat "%{NAME}\t%{VERSION}-%{RELEASE}\t%{INSTALLTIME}\t%{BUILDTIME}\t
+/// %{VENDOR}\t%{EPOCH}\t%{SIZE}\t%{ARCH}\t%{EPOCHNUM}\t%{SOURCERPM}\n"`; rpm prints `(none)`
+/// for an unset tag. Never panics.
+pub fn parse_container_manifest(bytes: &[u8]) -> Parsed<RpmHeader> {
+    let mut out = Parsed::default();
+    let text = crate::os::lossy_text(bytes, "rpm manifest", &mut out.warnings);
+    let set = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "(none)")
+            .map(str::to_string)
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        let name = f.first().map(|s| s.trim()).unwrap_or_default();
+        let Some((version, release)) = f.get(1).and_then(|vr| vr.trim().rsplit_once('-')) else {
+            out.warnings
+                .push(format!("line {}: no VERSION-RELEASE field", i + 1));
+            continue;
+        };
+        if name.is_empty() || version.is_empty() {
+            out.warnings.push(format!("line {}: no NAME", i + 1));
+            continue;
+        }
+        out.packages.push(RpmHeader {
+            name: name.to_string(),
+            version: version.to_string(),
+            release: release.to_string(),
+            vendor: set(f.get(4).copied()),
+            epoch: set(f.get(5).copied()).and_then(|e| e.parse().ok()),
+            size: set(f.get(6).copied()).and_then(|e| e.parse().ok()),
+            arch: set(f.get(7).copied()),
+            source_rpm: set(f.get(9).copied()),
+            ..RpmHeader::default()
+        });
+    }
+    out
 }
 
 /// Splits `name-version-release.src.rpm` into (name, version-release).
@@ -291,6 +349,22 @@ fn package(fs: &dyn ImageFs, ctx: &CatalogContext, db_path: &str, h: RpmHeader) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn synthetic_container_manifest_lines() {
+        let p = parse_container_manifest(
+            b"busybox\t1.35.0-13.cm2\t1\t2\tMicrosoft Corporation\t(none)\t580\tx86_64\t0\tbusybox-1.35.0-13.cm2.src.rpm\nbad line\n\nshort\t1.0-1\n",
+        );
+        assert_eq!(p.packages.len(), 2);
+        assert_eq!(p.packages[0].release, "13.cm2");
+        assert_eq!(p.packages[0].epoch, None);
+        assert_eq!(
+            p.packages[0].vendor.as_deref(),
+            Some("Microsoft Corporation")
+        );
+        assert_eq!(p.packages[1].name, "short");
+        assert_eq!(p.warnings, ["line 2: no VERSION-RELEASE field"]);
+    }
 
     #[test]
     fn splits_source_rpm_names() {
