@@ -34,220 +34,162 @@ pub use accounts::bootstrap;
 pub use auth::hash_password;
 pub use error::{ApiError, ApiResult};
 pub use state::{ApiConfig, AppState};
-pub use system::{API_VERSION, sync_feeds};
+pub use system::{API_VERSION, openapi_document, sync_feeds};
 
-/// Every route: method, path (relative to `/v1`), summary. The router and the swagger document
-/// are both built from this table's paths.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GET", "/", "ping (no auth)"),
-    ("GET", "/health", "liveness (no auth)"),
-    (
-        "GET",
-        "/version",
-        "service, API and schema versions (no auth)",
-    ),
-    ("GET", "/swagger.json", "this document (no auth)"),
-    (
-        "GET",
-        "/images",
-        "list images (fulltag, history, image_status, analysis_status)",
-    ),
-    (
-        "POST",
-        "/images",
-        "add an image by tag (force, autosubscribe)",
-    ),
-    ("GET", "/images/{digest}", "get an image"),
-    ("DELETE", "/images/{digest}", "delete an image (force)"),
-    ("GET", "/images/{digest}/content", "content types"),
-    (
-        "GET",
-        "/images/{digest}/content/{ctype}",
-        "content of one type",
-    ),
-    ("GET", "/images/{digest}/metadata", "metadata types"),
-    (
-        "GET",
-        "/images/{digest}/metadata/{mtype}",
-        "metadata of one type (base64)",
-    ),
-    ("GET", "/images/{digest}/vuln", "vulnerability types"),
-    (
-        "GET",
-        "/images/{digest}/vuln/{vtype}",
-        "vulnerabilities (vendor_only)",
-    ),
-    (
-        "GET",
-        "/images/{digest}/check",
-        "policy check (tag, detail, history, policyId)",
-    ),
-    (
-        "GET",
-        "/images/by_id/{image_id}",
-        "get an image by image id",
-    ),
-    (
-        "DELETE",
-        "/images/by_id/{image_id}",
-        "delete an image by image id",
-    ),
-    (
-        "GET",
-        "/images/by_id/{image_id}/content/{ctype}",
-        "content by image id",
-    ),
-    (
-        "GET",
-        "/images/by_id/{image_id}/vuln/{vtype}",
-        "vulnerabilities by image id",
-    ),
-    (
-        "GET",
-        "/images/by_id/{image_id}/check",
-        "policy check by image id",
-    ),
-    ("GET", "/policies", "list bundles"),
-    ("POST", "/policies", "add a bundle (validated, inactive)"),
-    ("GET", "/policies/{policy_id}", "get a bundle"),
-    (
-        "PUT",
-        "/policies/{policy_id}",
-        "update or activate a bundle",
-    ),
-    (
-        "DELETE",
-        "/policies/{policy_id}",
-        "delete an inactive bundle",
-    ),
-    ("GET", "/registries", "list registries"),
-    ("POST", "/registries", "add a registry"),
-    ("GET", "/registries/{registry}", "get a registry"),
-    ("PUT", "/registries/{registry}", "update a registry"),
-    ("DELETE", "/registries/{registry}", "delete a registry"),
-    ("GET", "/system", "service status"),
-    ("GET", "/system/feeds", "feeds and groups"),
-    (
-        "POST",
-        "/system/feeds",
-        "sync feeds now (409 while a sync runs)",
-    ),
-    (
-        "GET",
-        "/system/policy_spec",
-        "gates, triggers and parameters",
-    ),
-    ("GET", "/system/error_codes", "error codes"),
-    ("GET", "/status", "queue status"),
-    ("GET", "/events", "list events"),
-    ("DELETE", "/events", "delete events (since, before)"),
-    ("GET", "/events/{event_id}", "get an event"),
-    ("DELETE", "/events/{event_id}", "delete an event"),
-    ("GET", "/account", "the caller's account"),
-    ("GET", "/user", "the caller"),
-    ("GET", "/accounts", "list accounts (admin)"),
-    ("POST", "/accounts", "add an account (admin)"),
-    ("GET", "/accounts/{account}", "get an account"),
-    (
-        "DELETE",
-        "/accounts/{account}",
-        "delete a disabled account (admin)",
-    ),
-    (
-        "PUT",
-        "/accounts/{account}/state",
-        "enable or disable an account (admin)",
-    ),
-    ("GET", "/accounts/{account}/users", "list users"),
-    ("POST", "/accounts/{account}/users", "add a user (admin)"),
-    ("GET", "/accounts/{account}/users/{username}", "get a user"),
-    (
-        "DELETE",
-        "/accounts/{account}/users/{username}",
-        "delete a user (admin)",
-    ),
-    (
-        "POST",
-        "/accounts/{account}/users/{username}/credentials",
-        "set a password",
-    ),
+/// One route: the handler and what the API documents say about it. The router and both API
+/// documents (`swagger.json`, `openapi.json`) are built from the same list, [`routes`].
+pub struct Route {
+    /// HTTP method (upper case).
+    pub method: &'static str,
+    /// Path relative to `/v1`, with `{name}` parameters.
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// Query parameters: (name, JSON type, description).
+    pub query: &'static [(&'static str, &'static str, &'static str)],
+    /// Whether it takes a JSON object body.
+    pub body: bool,
+    /// Whether it needs basic auth.
+    pub auth: bool,
+    handler: axum::routing::MethodRouter<AppState>,
+}
+
+const BOOL: &str = "boolean";
+const STR: &str = "string";
+const INT: &str = "integer";
+
+/// Query parameters of a policy check.
+const CHECK_QUERY: &[(&str, &str, &str)] = &[
+    ("tag", STR, "the tag to evaluate (required)"),
+    ("detail", BOOL, "include the bundle and the evaluation document"),
+    ("history", BOOL, "every stored evaluation"),
+    ("policyId", STR, "a bundle other than the active one"),
+];
+const VULN_QUERY: &[(&str, &str, &str)] =
+    &[("vendor_only", BOOL, "hide matches the vendor will not fix (default true)")];
+const FORCE_QUERY: &[(&str, &str, &str)] = &[("force", BOOL, "even while analysing")];
+const DETAIL_QUERY: &[(&str, &str, &str)] = &[("detail", BOOL, "include the bundle")];
+const VALIDATE_QUERY: &[(&str, &str, &str)] = &[("validate", BOOL, "accepted for anchore-cli")];
+const WINDOW_QUERY: &[(&str, &str, &str)] = &[
+    ("since", STR, "ISO-8601 time"),
+    ("before", STR, "ISO-8601 time"),
 ];
 
+fn r(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    handler: axum::routing::MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        summary,
+        query: &[],
+        body: false,
+        auth: true,
+        handler,
+    }
+}
+
+impl Route {
+    fn query(mut self, q: &'static [(&'static str, &'static str, &'static str)]) -> Self {
+        self.query = q;
+        self
+    }
+    fn body(mut self) -> Self {
+        self.body = true;
+        self
+    }
+    fn open(mut self) -> Self {
+        self.auth = false;
+        self
+    }
+}
+
+/// Every route of the API.
+pub fn routes() -> Vec<Route> {
+    use axum::routing::{delete, put};
+    vec![
+        r("GET", "/", "ping", get(system::ping)).open(),
+        r("GET", "/health", "liveness", get(system::health)).open(),
+        r("GET", "/version", "service, API and schema versions", get(system::version)).open(),
+        r("GET", "/swagger.json", "Swagger 2.0 document (anchore-cli reads info.version)", get(system::swagger)).open(),
+        r("GET", "/openapi.json", "this OpenAPI 3 document", get(system::openapi)).open(),
+        r("GET", "/images", "list images", get(images::list)).query(&[
+            ("fulltag", STR, "only the image this tag points at"),
+            ("history", BOOL, "with fulltag: every image the tag pointed at"),
+            ("image_status", STR, "all, active, inactive or deleting (default active)"),
+            ("analysis_status", STR, "not_analyzed, analyzing, analyzed, analysis_failed or all"),
+        ]),
+        r("POST", "/images", "add an image by tag", post(images::add))
+            .query(&[("force", BOOL, "analyse again"), ("autosubscribe", BOOL, "subscribe to tag updates")])
+            .body(),
+        r("GET", "/images/{digest}", "get an image", get(images::get)),
+        r("DELETE", "/images/{digest}", "delete an image", delete(images::delete)).query(FORCE_QUERY),
+        r("GET", "/images/{digest}/content", "content types", get(images::content_types)),
+        r("GET", "/images/{digest}/content/{ctype}", "content of one type", get(images::content)),
+        r("GET", "/images/{digest}/metadata", "metadata types", get(images::metadata_types)),
+        r("GET", "/images/{digest}/metadata/{mtype}", "metadata of one type (base64)", get(images::metadata)),
+        r("GET", "/images/{digest}/vuln", "vulnerability types", get(check::vuln_types)),
+        r("GET", "/images/{digest}/vuln/{vtype}", "vulnerabilities", get(check::vuln)).query(VULN_QUERY),
+        r("GET", "/images/{digest}/check", "policy check", get(check::check)).query(CHECK_QUERY),
+        r("GET", "/images/by_id/{image_id}", "get an image by image id", get(images::get_by_id)),
+        r("DELETE", "/images/by_id/{image_id}", "delete an image by image id", delete(images::delete_by_id)).query(FORCE_QUERY),
+        r("GET", "/images/by_id/{image_id}/content/{ctype}", "content by image id", get(images::content_by_id)),
+        r("GET", "/images/by_id/{image_id}/vuln/{vtype}", "vulnerabilities by image id", get(check::vuln_by_id)).query(VULN_QUERY),
+        r("GET", "/images/by_id/{image_id}/check", "policy check by image id", get(check::check_by_id)).query(CHECK_QUERY),
+        r("GET", "/policies", "list bundles", get(policies::list)).query(DETAIL_QUERY),
+        r("POST", "/policies", "add a bundle (validated, inactive)", post(policies::add)).body(),
+        r("GET", "/policies/{policy_id}", "get a bundle", get(policies::get)).query(DETAIL_QUERY),
+        r("PUT", "/policies/{policy_id}", "update or activate a bundle", put(policies::update))
+            .query(&[("active", BOOL, "activate")])
+            .body(),
+        r("DELETE", "/policies/{policy_id}", "delete an inactive bundle", delete(policies::delete)),
+        r("GET", "/registries", "list registries", get(registries::list)),
+        r("POST", "/registries", "add a registry", post(registries::add)).query(VALIDATE_QUERY).body(),
+        r("GET", "/registries/{registry}", "get a registry", get(registries::get)),
+        r("PUT", "/registries/{registry}", "update a registry", put(registries::update)).query(VALIDATE_QUERY).body(),
+        r("DELETE", "/registries/{registry}", "delete a registry", delete(registries::delete)),
+        r("GET", "/system", "service status", get(system::status)),
+        r("GET", "/system/feeds", "feeds and groups", get(system::feeds)),
+        r("POST", "/system/feeds", "sync feeds now (409 while a sync runs; admin)", post(system::sync))
+            .query(&[("flush", BOOL, "accepted for anchore-cli")]),
+        r("GET", "/system/policy_spec", "gates, triggers and parameters", get(policies::spec)),
+        r("GET", "/system/error_codes", "error codes", get(system::error_codes)),
+        r("GET", "/status", "queue status", get(system::queue_status)),
+        r("GET", "/events", "list events", get(events::list)).query(&[
+            ("since", STR, "ISO-8601 time"),
+            ("before", STR, "ISO-8601 time"),
+            ("level", STR, "info or error"),
+            ("event_type", STR, "type, * as wildcard"),
+            ("resource_type", STR, "resource type"),
+            ("resource_id", STR, "resource id"),
+            ("page", INT, "page, from 1"),
+            ("limit", INT, "rows per page (default 100)"),
+        ]),
+        r("DELETE", "/events", "delete events", delete(events::delete_many)).query(WINDOW_QUERY),
+        r("GET", "/events/{event_id}", "get an event", get(events::get)),
+        r("DELETE", "/events/{event_id}", "delete an event", delete(events::delete_one)),
+        r("GET", "/account", "the caller's account", get(accounts::whoami_account)),
+        r("GET", "/user", "the caller", get(accounts::whoami_user)),
+        r("GET", "/accounts", "list accounts (admin)", get(accounts::list)),
+        r("POST", "/accounts", "add an account (admin)", post(accounts::add)).body(),
+        r("GET", "/accounts/{account}", "get an account", get(accounts::get)),
+        r("DELETE", "/accounts/{account}", "delete a disabled account (admin)", delete(accounts::delete)),
+        r("PUT", "/accounts/{account}/state", "enable or disable an account (admin)", put(accounts::set_state)).body(),
+        r("GET", "/accounts/{account}/users", "list users", get(accounts::users)),
+        r("POST", "/accounts/{account}/users", "add a user (admin)", post(accounts::add_user)).body(),
+        r("GET", "/accounts/{account}/users/{username}", "get a user", get(accounts::get_user)),
+        r("DELETE", "/accounts/{account}/users/{username}", "delete a user (admin)", delete(accounts::delete_user)),
+        r("POST", "/accounts/{account}/users/{username}/credentials", "set a password", post(accounts::set_password)).body(),
+    ]
+}
+
 fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(system::ping))
-        .route("/health", get(system::health))
-        .route("/version", get(system::version))
-        .route("/swagger.json", get(system::swagger))
-        .route("/images", get(images::list).post(images::add))
-        .route("/images/{digest}", get(images::get).delete(images::delete))
-        .route("/images/{digest}/content", get(images::content_types))
-        .route("/images/{digest}/content/{ctype}", get(images::content))
-        .route("/images/{digest}/metadata", get(images::metadata_types))
-        .route("/images/{digest}/metadata/{mtype}", get(images::metadata))
-        .route("/images/{digest}/vuln", get(check::vuln_types))
-        .route("/images/{digest}/vuln/{vtype}", get(check::vuln))
-        .route("/images/{digest}/check", get(check::check))
-        .route(
-            "/images/by_id/{image_id}",
-            get(images::get_by_id).delete(images::delete_by_id),
-        )
-        .route(
-            "/images/by_id/{image_id}/content/{ctype}",
-            get(images::content_by_id),
-        )
-        .route(
-            "/images/by_id/{image_id}/vuln/{vtype}",
-            get(check::vuln_by_id),
-        )
-        .route("/images/by_id/{image_id}/check", get(check::check_by_id))
-        .route("/policies", get(policies::list).post(policies::add))
-        .route(
-            "/policies/{policy_id}",
-            get(policies::get)
-                .put(policies::update)
-                .delete(policies::delete),
-        )
-        .route("/registries", get(registries::list).post(registries::add))
-        .route(
-            "/registries/{registry}",
-            get(registries::get)
-                .put(registries::update)
-                .delete(registries::delete),
-        )
-        .route("/system", get(system::status))
-        .route("/system/feeds", get(system::feeds).post(system::sync))
-        .route("/system/policy_spec", get(policies::spec))
-        .route("/system/error_codes", get(system::error_codes))
-        .route("/status", get(system::queue_status))
-        .route("/events", get(events::list).delete(events::delete_many))
-        .route(
-            "/events/{event_id}",
-            get(events::get).delete(events::delete_one),
-        )
-        .route("/account", get(accounts::whoami_account))
-        .route("/user", get(accounts::whoami_user))
-        .route("/accounts", get(accounts::list).post(accounts::add))
-        .route(
-            "/accounts/{account}",
-            get(accounts::get).delete(accounts::delete),
-        )
-        .route(
-            "/accounts/{account}/state",
-            axum::routing::put(accounts::set_state),
-        )
-        .route(
-            "/accounts/{account}/users",
-            get(accounts::users).post(accounts::add_user),
-        )
-        .route(
-            "/accounts/{account}/users/{username}",
-            get(accounts::get_user).delete(accounts::delete_user),
-        )
-        .route(
-            "/accounts/{account}/users/{username}/credentials",
-            post(accounts::set_password),
-        )
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
 }
 
 /// Turns every non-JSON error answer (unknown route, wrong method, body too large, ...) into

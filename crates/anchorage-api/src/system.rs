@@ -56,14 +56,14 @@ pub(crate) async fn version(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// `GET swagger.json`: a Swagger 2.0 document of the routes, with `info.version` as
-/// anchore-cli expects.
+/// `GET swagger.json`: a Swagger 2.0 document of the routes (built from [`crate::routes`]),
+/// with `info.version` as anchore-cli expects.
 pub(crate) async fn swagger() -> Json<Value> {
     let mut paths = serde_json::Map::new();
-    for (method, path, summary) in crate::ROUTES {
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[method.to_ascii_lowercase()] = json!({
-            "summary": summary,
+    for r in crate::routes() {
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        entry[r.method.to_ascii_lowercase()] = json!({
+            "summary": r.summary,
             "responses": {"200": {"description": "success"}, "default": {"description": "error envelope"}},
         });
     }
@@ -76,6 +76,96 @@ pub(crate) async fn swagger() -> Json<Value> {
         "security": [{"basicAuth": []}],
         "paths": paths,
     }))
+}
+
+/// The OpenAPI 3.0 document, generated from the route table that builds the router
+/// ([`crate::routes`]): every path, method, path and query parameter, body and auth
+/// requirement; errors are the Anchore envelope.
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in crate::routes() {
+        let mut parameters: Vec<Value> = r
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+            })
+            .collect();
+        parameters.extend(r.query.iter().map(|(name, kind, description)| {
+            json!({
+                "name": name,
+                "in": "query",
+                "required": false,
+                "description": description,
+                "schema": {"type": kind},
+            })
+        }));
+        let no_content = r.method == "DELETE" && r.path.starts_with("/accounts/");
+        let success = if no_content {
+            json!({"204": {"description": "done"}})
+        } else {
+            json!({"200": {"description": "success", "content": {"application/json": {"schema": {}}}}})
+        };
+        let mut responses = success;
+        responses["default"] = json!({
+            "description": "error (the Anchore envelope)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        });
+        let mut op = json!({
+            "operationId": format!(
+                "{}{}",
+                r.method.to_ascii_lowercase(),
+                r.path.replace(['{', '}'], "").replace('/', "_")
+            ),
+            "summary": r.summary,
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if r.body {
+            op["requestBody"] = json!({
+                "required": false,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            });
+        }
+        if !r.auth {
+            op["security"] = json!([]);
+        }
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        entry[r.method.to_ascii_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Anchorage: Anchore Engine v1 API",
+            "version": SERVICE_VERSION,
+            "description": format!("Anchore Engine API {API_VERSION}, as anchore-cli 0.9.3 speaks it"),
+        },
+        "servers": [{"url": "/v1"}],
+        "security": [{"basicAuth": []}],
+        "components": {
+            "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
+            "schemas": {"Error": {
+                "type": "object",
+                "required": ["message", "httpcode", "detail"],
+                "properties": {
+                    "message": {"type": "string"},
+                    "httpcode": {"type": "integer"},
+                    "detail": {
+                        "type": "object",
+                        "required": ["error_codes"],
+                        "properties": {"error_codes": {"type": "array", "items": {"type": "string"}}},
+                    },
+                },
+            }},
+        },
+        "paths": paths,
+    })
+}
+
+/// `GET openapi.json`.
+pub(crate) async fn openapi() -> Json<Value> {
+    Json(openapi_document())
 }
 
 /// `GET system`.
