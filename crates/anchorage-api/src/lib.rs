@@ -61,12 +61,19 @@ const INT: &str = "integer";
 /// Query parameters of a policy check.
 const CHECK_QUERY: &[(&str, &str, &str)] = &[
     ("tag", STR, "the tag to evaluate (required)"),
-    ("detail", BOOL, "include the bundle and the evaluation document"),
+    (
+        "detail",
+        BOOL,
+        "include the bundle and the evaluation document",
+    ),
     ("history", BOOL, "every stored evaluation"),
     ("policyId", STR, "a bundle other than the active one"),
 ];
-const VULN_QUERY: &[(&str, &str, &str)] =
-    &[("vendor_only", BOOL, "hide matches the vendor will not fix (default true)")];
+const VULN_QUERY: &[(&str, &str, &str)] = &[(
+    "vendor_only",
+    BOOL,
+    "hide matches the vendor will not fix (default true)",
+)];
 const FORCE_QUERY: &[(&str, &str, &str)] = &[("force", BOOL, "even while analysing")];
 const DETAIL_QUERY: &[(&str, &str, &str)] = &[("detail", BOOL, "include the bundle")];
 const VALIDATE_QUERY: &[(&str, &str, &str)] = &[("validate", BOOL, "accepted for anchore-cli")];
@@ -113,50 +120,225 @@ pub fn routes() -> Vec<Route> {
     vec![
         r("GET", "/", "ping", get(system::ping)).open(),
         r("GET", "/health", "liveness", get(system::health)).open(),
-        r("GET", "/version", "service, API and schema versions", get(system::version)).open(),
-        r("GET", "/swagger.json", "Swagger 2.0 document (anchore-cli reads info.version)", get(system::swagger)).open(),
-        r("GET", "/openapi.json", "this OpenAPI 3 document", get(system::openapi)).open(),
+        r(
+            "GET",
+            "/version",
+            "service, API and schema versions",
+            get(system::version),
+        )
+        .open(),
+        r(
+            "GET",
+            "/swagger.json",
+            "Swagger 2.0 document (anchore-cli reads info.version)",
+            get(system::swagger),
+        )
+        .open(),
+        r(
+            "GET",
+            "/openapi.json",
+            "this OpenAPI 3 document",
+            get(system::openapi),
+        )
+        .open(),
         r("GET", "/images", "list images", get(images::list)).query(&[
             ("fulltag", STR, "only the image this tag points at"),
-            ("history", BOOL, "with fulltag: every image the tag pointed at"),
-            ("image_status", STR, "all, active, inactive or deleting (default active)"),
-            ("analysis_status", STR, "not_analyzed, analyzing, analyzed, analysis_failed or all"),
+            (
+                "history",
+                BOOL,
+                "with fulltag: every image the tag pointed at",
+            ),
+            (
+                "image_status",
+                STR,
+                "all, active, inactive or deleting (default active)",
+            ),
+            (
+                "analysis_status",
+                STR,
+                "not_analyzed, analyzing, analyzed, analysis_failed or all",
+            ),
         ]),
         r("POST", "/images", "add an image by tag", post(images::add))
-            .query(&[("force", BOOL, "analyse again"), ("autosubscribe", BOOL, "subscribe to tag updates")])
+            .query(&[
+                ("force", BOOL, "analyse again"),
+                ("autosubscribe", BOOL, "subscribe to tag updates"),
+            ])
             .body(),
         r("GET", "/images/{digest}", "get an image", get(images::get)),
-        r("DELETE", "/images/{digest}", "delete an image", delete(images::delete)).query(FORCE_QUERY),
-        r("GET", "/images/{digest}/content", "content types", get(images::content_types)),
-        r("GET", "/images/{digest}/content/{ctype}", "content of one type", get(images::content)),
-        r("GET", "/images/{digest}/metadata", "metadata types", get(images::metadata_types)),
-        r("GET", "/images/{digest}/metadata/{mtype}", "metadata of one type (base64)", get(images::metadata)),
-        r("GET", "/images/{digest}/vuln", "vulnerability types", get(check::vuln_types)),
-        r("GET", "/images/{digest}/vuln/{vtype}", "vulnerabilities", get(check::vuln)).query(VULN_QUERY),
-        r("GET", "/images/{digest}/check", "policy check", get(check::check)).query(CHECK_QUERY),
-        r("GET", "/images/by_id/{image_id}", "get an image by image id", get(images::get_by_id)),
-        r("DELETE", "/images/by_id/{image_id}", "delete an image by image id", delete(images::delete_by_id)).query(FORCE_QUERY),
-        r("GET", "/images/by_id/{image_id}/content/{ctype}", "content by image id", get(images::content_by_id)),
-        r("GET", "/images/by_id/{image_id}/vuln/{vtype}", "vulnerabilities by image id", get(check::vuln_by_id)).query(VULN_QUERY),
-        r("GET", "/images/by_id/{image_id}/check", "policy check by image id", get(check::check_by_id)).query(CHECK_QUERY),
+        r(
+            "DELETE",
+            "/images/{digest}",
+            "delete an image",
+            delete(images::delete),
+        )
+        .query(FORCE_QUERY),
+        r(
+            "GET",
+            "/images/{digest}/content",
+            "content types",
+            get(images::content_types),
+        ),
+        r(
+            "GET",
+            "/images/{digest}/content/{ctype}",
+            "content of one type",
+            get(images::content),
+        ),
+        r(
+            "GET",
+            "/images/{digest}/metadata",
+            "metadata types",
+            get(images::metadata_types),
+        ),
+        r(
+            "GET",
+            "/images/{digest}/metadata/{mtype}",
+            "metadata of one type (base64)",
+            get(images::metadata),
+        ),
+        r(
+            "GET",
+            "/images/{digest}/vuln",
+            "vulnerability types",
+            get(check::vuln_types),
+        ),
+        r(
+            "GET",
+            "/images/{digest}/vuln/{vtype}",
+            "vulnerabilities",
+            get(check::vuln),
+        )
+        .query(VULN_QUERY),
+        r(
+            "GET",
+            "/images/{digest}/check",
+            "policy check",
+            get(check::check),
+        )
+        .query(CHECK_QUERY),
+        r(
+            "GET",
+            "/images/by_id/{image_id}",
+            "get an image by image id",
+            get(images::get_by_id),
+        ),
+        r(
+            "DELETE",
+            "/images/by_id/{image_id}",
+            "delete an image by image id",
+            delete(images::delete_by_id),
+        )
+        .query(FORCE_QUERY),
+        r(
+            "GET",
+            "/images/by_id/{image_id}/content/{ctype}",
+            "content by image id",
+            get(images::content_by_id),
+        ),
+        r(
+            "GET",
+            "/images/by_id/{image_id}/vuln/{vtype}",
+            "vulnerabilities by image id",
+            get(check::vuln_by_id),
+        )
+        .query(VULN_QUERY),
+        r(
+            "GET",
+            "/images/by_id/{image_id}/check",
+            "policy check by image id",
+            get(check::check_by_id),
+        )
+        .query(CHECK_QUERY),
         r("GET", "/policies", "list bundles", get(policies::list)).query(DETAIL_QUERY),
-        r("POST", "/policies", "add a bundle (validated, inactive)", post(policies::add)).body(),
-        r("GET", "/policies/{policy_id}", "get a bundle", get(policies::get)).query(DETAIL_QUERY),
-        r("PUT", "/policies/{policy_id}", "update or activate a bundle", put(policies::update))
-            .query(&[("active", BOOL, "activate")])
-            .body(),
-        r("DELETE", "/policies/{policy_id}", "delete an inactive bundle", delete(policies::delete)),
-        r("GET", "/registries", "list registries", get(registries::list)),
-        r("POST", "/registries", "add a registry", post(registries::add)).query(VALIDATE_QUERY).body(),
-        r("GET", "/registries/{registry}", "get a registry", get(registries::get)),
-        r("PUT", "/registries/{registry}", "update a registry", put(registries::update)).query(VALIDATE_QUERY).body(),
-        r("DELETE", "/registries/{registry}", "delete a registry", delete(registries::delete)),
+        r(
+            "POST",
+            "/policies",
+            "add a bundle (validated, inactive)",
+            post(policies::add),
+        )
+        .body(),
+        r(
+            "GET",
+            "/policies/{policy_id}",
+            "get a bundle",
+            get(policies::get),
+        )
+        .query(DETAIL_QUERY),
+        r(
+            "PUT",
+            "/policies/{policy_id}",
+            "update or activate a bundle",
+            put(policies::update),
+        )
+        .query(&[("active", BOOL, "activate")])
+        .body(),
+        r(
+            "DELETE",
+            "/policies/{policy_id}",
+            "delete an inactive bundle",
+            delete(policies::delete),
+        ),
+        r(
+            "GET",
+            "/registries",
+            "list registries",
+            get(registries::list),
+        ),
+        r(
+            "POST",
+            "/registries",
+            "add a registry",
+            post(registries::add),
+        )
+        .query(VALIDATE_QUERY)
+        .body(),
+        r(
+            "GET",
+            "/registries/{registry}",
+            "get a registry",
+            get(registries::get),
+        ),
+        r(
+            "PUT",
+            "/registries/{registry}",
+            "update a registry",
+            put(registries::update),
+        )
+        .query(VALIDATE_QUERY)
+        .body(),
+        r(
+            "DELETE",
+            "/registries/{registry}",
+            "delete a registry",
+            delete(registries::delete),
+        ),
         r("GET", "/system", "service status", get(system::status)),
-        r("GET", "/system/feeds", "feeds and groups", get(system::feeds)),
-        r("POST", "/system/feeds", "sync feeds now (409 while a sync runs; admin)", post(system::sync))
-            .query(&[("flush", BOOL, "accepted for anchore-cli")]),
-        r("GET", "/system/policy_spec", "gates, triggers and parameters", get(policies::spec)),
-        r("GET", "/system/error_codes", "error codes", get(system::error_codes)),
+        r(
+            "GET",
+            "/system/feeds",
+            "feeds and groups",
+            get(system::feeds),
+        ),
+        r(
+            "POST",
+            "/system/feeds",
+            "sync feeds now (409 while a sync runs; admin)",
+            post(system::sync),
+        )
+        .query(&[("flush", BOOL, "accepted for anchore-cli")]),
+        r(
+            "GET",
+            "/system/policy_spec",
+            "gates, triggers and parameters",
+            get(policies::spec),
+        ),
+        r(
+            "GET",
+            "/system/error_codes",
+            "error codes",
+            get(system::error_codes),
+        ),
         r("GET", "/status", "queue status", get(system::queue_status)),
         r("GET", "/events", "list events", get(events::list)).query(&[
             ("since", STR, "ISO-8601 time"),
@@ -168,21 +350,96 @@ pub fn routes() -> Vec<Route> {
             ("page", INT, "page, from 1"),
             ("limit", INT, "rows per page (default 100)"),
         ]),
-        r("DELETE", "/events", "delete events", delete(events::delete_many)).query(WINDOW_QUERY),
-        r("GET", "/events/{event_id}", "get an event", get(events::get)),
-        r("DELETE", "/events/{event_id}", "delete an event", delete(events::delete_one)),
-        r("GET", "/account", "the caller's account", get(accounts::whoami_account)),
+        r(
+            "DELETE",
+            "/events",
+            "delete events",
+            delete(events::delete_many),
+        )
+        .query(WINDOW_QUERY),
+        r(
+            "GET",
+            "/events/{event_id}",
+            "get an event",
+            get(events::get),
+        ),
+        r(
+            "DELETE",
+            "/events/{event_id}",
+            "delete an event",
+            delete(events::delete_one),
+        ),
+        r(
+            "GET",
+            "/account",
+            "the caller's account",
+            get(accounts::whoami_account),
+        ),
         r("GET", "/user", "the caller", get(accounts::whoami_user)),
-        r("GET", "/accounts", "list accounts (admin)", get(accounts::list)),
-        r("POST", "/accounts", "add an account (admin)", post(accounts::add)).body(),
-        r("GET", "/accounts/{account}", "get an account", get(accounts::get)),
-        r("DELETE", "/accounts/{account}", "delete a disabled account (admin)", delete(accounts::delete)),
-        r("PUT", "/accounts/{account}/state", "enable or disable an account (admin)", put(accounts::set_state)).body(),
-        r("GET", "/accounts/{account}/users", "list users", get(accounts::users)),
-        r("POST", "/accounts/{account}/users", "add a user (admin)", post(accounts::add_user)).body(),
-        r("GET", "/accounts/{account}/users/{username}", "get a user", get(accounts::get_user)),
-        r("DELETE", "/accounts/{account}/users/{username}", "delete a user (admin)", delete(accounts::delete_user)),
-        r("POST", "/accounts/{account}/users/{username}/credentials", "set a password", post(accounts::set_password)).body(),
+        r(
+            "GET",
+            "/accounts",
+            "list accounts (admin)",
+            get(accounts::list),
+        ),
+        r(
+            "POST",
+            "/accounts",
+            "add an account (admin)",
+            post(accounts::add),
+        )
+        .body(),
+        r(
+            "GET",
+            "/accounts/{account}",
+            "get an account",
+            get(accounts::get),
+        ),
+        r(
+            "DELETE",
+            "/accounts/{account}",
+            "delete a disabled account (admin)",
+            delete(accounts::delete),
+        ),
+        r(
+            "PUT",
+            "/accounts/{account}/state",
+            "enable or disable an account (admin)",
+            put(accounts::set_state),
+        )
+        .body(),
+        r(
+            "GET",
+            "/accounts/{account}/users",
+            "list users",
+            get(accounts::users),
+        ),
+        r(
+            "POST",
+            "/accounts/{account}/users",
+            "add a user (admin)",
+            post(accounts::add_user),
+        )
+        .body(),
+        r(
+            "GET",
+            "/accounts/{account}/users/{username}",
+            "get a user",
+            get(accounts::get_user),
+        ),
+        r(
+            "DELETE",
+            "/accounts/{account}/users/{username}",
+            "delete a user (admin)",
+            delete(accounts::delete_user),
+        ),
+        r(
+            "POST",
+            "/accounts/{account}/users/{username}/credentials",
+            "set a password",
+            post(accounts::set_password),
+        )
+        .body(),
     ]
 }
 

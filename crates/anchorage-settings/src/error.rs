@@ -36,6 +36,14 @@ pub enum SettingsError {
         /// What is wrong.
         reason: String,
     },
+    /// A flag or environment variable has a value that is not allowed.
+    #[error("{name}: {reason}")]
+    Value {
+        /// The flag (`--url`) or variable (`ANCHORAGE_URL`).
+        name: String,
+        /// What is wrong (the value itself is never quoted).
+        reason: String,
+    },
 }
 
 impl SettingsError {
@@ -44,7 +52,8 @@ impl SettingsError {
         match self {
             SettingsError::Read { .. }
             | SettingsError::Parse { .. }
-            | SettingsError::Invalid { .. } => ErrorKind::InvalidInput,
+            | SettingsError::Invalid { .. }
+            | SettingsError::Value { .. } => ErrorKind::InvalidInput,
         }
     }
 }

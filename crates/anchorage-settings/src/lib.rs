@@ -4,6 +4,7 @@
 //! turn it into [`anchorage_image::AcquireOptions`] with their CLI/env values as
 //! [`AcquireOverrides`]. Passwords are held in `secrecy` types and never printed.
 
+mod client;
 mod env;
 mod error;
 mod file;
@@ -12,6 +13,11 @@ mod sections;
 mod service;
 mod settings;
 
+pub use client::{
+    ANCHORAGE_ACCOUNT, ANCHORAGE_PASS, ANCHORAGE_URL, ANCHORAGE_USER, ANCHORE_CLI_ACCOUNT,
+    ANCHORE_CLI_JSON, ANCHORE_CLI_PASS, ANCHORE_CLI_URL, ANCHORE_CLI_USER, ClientFlags,
+    ClientSettings, DEFAULT_CLIENT_URL,
+};
 pub use env::{
     ANCHORAGE_CACHE_DIR, ANCHORAGE_CONFIG, ANCHORAGE_DATA_DIR, ANCHORAGE_DATABASE_URL,
     ANCHORAGE_FEED_SOURCES, ANCHORAGE_INSECURE_REGISTRIES, ANCHORAGE_LOG, ANCHORAGE_PLATFORM,

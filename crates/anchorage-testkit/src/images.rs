@@ -18,9 +18,20 @@ pub enum Format {
     V2s2,
 }
 
-/// The shared corpus (`../shared/corpus` next to the repository).
+/// The shared corpus: `../shared/corpus` next to the repository, or, for a worktree nested
+/// deeper (`/work/wt/NAME`), `shared/corpus` beside the nearest ancestor that has one.
 pub fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beside_repo = manifest.join("../../../shared/corpus");
+    if beside_repo.is_dir() {
+        return beside_repo;
+    }
+    manifest
+        .ancestors()
+        .skip(3)
+        .map(|a| a.join("shared/corpus"))
+        .find(|c| c.is_dir())
+        .unwrap_or(beside_repo)
 }
 
 /// The official Alpine 3.20.3 x86_64 minirootfs tarball kept in the corpus.

@@ -10,6 +10,9 @@ pub(crate) enum ExitStatus {
     /// 1: the verdict is negative: policy STOP, a finding at/above `--fail-on` (or `--fail-on`
     /// with vulnerability data unavailable), bundle validation problems, a failed bundle test.
     PolicyStop,
+    /// 1: the engine API refused a request (a non-2xx answer other than 401 and 500, as
+    /// anchore-cli exits).
+    Refused,
     /// 2: an error stopped the command (unreadable input, unreachable registry, a feed source
     /// that failed to sync).
     Error,
@@ -20,7 +23,7 @@ impl ExitStatus {
     pub(crate) fn code(self) -> u8 {
         match self {
             ExitStatus::Ok => 0,
-            ExitStatus::PolicyStop => 1,
+            ExitStatus::PolicyStop | ExitStatus::Refused => 1,
             ExitStatus::Error => 2,
         }
     }
@@ -67,6 +70,7 @@ mod tests {
     fn codes_are_the_documented_ones() {
         assert_eq!(ExitStatus::Ok.code(), 0);
         assert_eq!(ExitStatus::PolicyStop.code(), 1);
+        assert_eq!(ExitStatus::Refused.code(), 1);
         assert_eq!(ExitStatus::Error.code(), 2);
         assert_eq!(ExitStatus::fail_if(true), ExitStatus::PolicyStop);
         assert_eq!(ExitStatus::fail_if(false), ExitStatus::Ok);

@@ -41,9 +41,27 @@ enum Command {
     /// Sync vulnerability feeds or show their status.
     #[command(subcommand)]
     Feeds(commands::feeds::Command),
-    /// Validate or test policy bundles.
+    /// Validate or test policy bundles; add, list, activate them on a running engine.
     #[command(subcommand)]
     Policy(commands::policy::Command),
+    /// Engine client: add, list, wait for, inspect and delete images.
+    #[command(subcommand)]
+    Image(commands::client::image::Command),
+    /// Engine client: evaluate the active policy bundle against an image.
+    #[command(subcommand)]
+    Evaluate(commands::client::evaluate::Command),
+    /// Engine client: registry credentials the engine pulls with.
+    #[command(subcommand)]
+    Registry(commands::client::registry::Command),
+    /// Engine client: service status, readiness, feeds.
+    #[command(subcommand)]
+    System(commands::client::system::Command),
+    /// Engine client: events.
+    #[command(subcommand)]
+    Event(commands::client::event::Command),
+    /// Engine client: accounts and users.
+    #[command(subcommand)]
+    Account(commands::client::account::Command),
     /// Run the engine service: the Anchore v1 API and analysis workers.
     Serve(commands::serve::Args),
     /// Apply the service database's migrations.
@@ -67,7 +85,13 @@ async fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(args).await,
         Command::Explain(args) => commands::explain::run(args).await,
         Command::Feeds(command) => commands::feeds::run(command).await,
-        Command::Policy(command) => commands::policy::run(command),
+        Command::Policy(command) => commands::policy::run(command).await,
+        Command::Image(command) => commands::client::image::run(command).await,
+        Command::Evaluate(command) => commands::client::evaluate::run(command).await,
+        Command::Registry(command) => commands::client::registry::run(command).await,
+        Command::System(command) => commands::client::system::run(command).await,
+        Command::Event(command) => commands::client::event::run(command).await,
+        Command::Account(command) => commands::client::account::run(command).await,
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Migrate(args) => commands::serve::migrate(args).await,
     };
@@ -79,5 +103,64 @@ async fn main() -> ExitCode {
             eprintln!("error: {}", exit::error_chain(&err));
             ExitStatus::Error.into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn policy_keeps_its_offline_subcommands_beside_the_engine_ones() {
+        use clap::Parser as _;
+        let parse = |args: &[&str]| super::Cli::try_parse_from(args).map(|c| c.command);
+        assert!(matches!(
+            parse(&["anchorage", "policy", "validate", "b.json", "--json"]),
+            Ok(super::Command::Policy(
+                crate::commands::policy::Command::Validate { json: true, .. }
+            ))
+        ));
+        assert!(matches!(
+            parse(&[
+                "anchorage",
+                "policy",
+                "list",
+                "--url",
+                "http://h:1/v1",
+                "--json"
+            ]),
+            Ok(super::Command::Policy(
+                crate::commands::policy::Command::Engine(_)
+            ))
+        ));
+        // Connection flags belong to the engine subcommands only.
+        assert!(
+            parse(&[
+                "anchorage",
+                "policy",
+                "validate",
+                "b.json",
+                "--url",
+                "http://h/v1"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&[
+                "anchorage",
+                "image",
+                "vuln",
+                "app:1",
+                "all",
+                "--vendor-only",
+                "False"
+            ])
+            .is_ok()
+        );
     }
 }

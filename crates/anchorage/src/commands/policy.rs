@@ -1,8 +1,9 @@
 //! `anchorage policy`: validate bundles, run their embedded tests, describe gates, print the
-//! default bundle.
+//! default bundle (offline); and add, list, get, activate, delete bundles on a running engine
+//! (`commands::client::policy`).
 //!
-//! Exit codes: 0 valid / all tests passed, 1 validation problems / a test failed, 2 error
-//! (unreadable file, unknown gate).
+//! Exit codes of the offline subcommands: 0 valid / all tests passed, 1 validation problems /
+//! a test failed, 2 error (unreadable file, unknown gate).
 
 use std::path::{Path, PathBuf};
 
@@ -42,10 +43,14 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Engine-side subcommands (add, list, get, activate, del).
+    #[command(flatten)]
+    Engine(super::client::policy::Command),
 }
 
-pub(crate) fn run(command: Command) -> anyhow::Result<ExitStatus> {
+pub(crate) async fn run(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
+        Command::Engine(c) => super::client::policy::run(c).await,
         Command::Validate { file, json } => validate(&file, json),
         Command::Test { file } => test(&file),
         Command::Describe { gate, json } => describe(gate.as_deref(), json),

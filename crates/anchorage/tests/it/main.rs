@@ -1,5 +1,7 @@
 //! Integration tests of `anchorage`, one binary (issue 9: fewer links on 2 cores).
 
+mod client;
+mod engine;
 mod inspect;
 mod sbom;
 mod serve;

@@ -11,124 +11,27 @@
     reason = "tests fail loudly and say why they skip"
 )]
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use anchorage_testkit::{Auth, Format, Registry, build_app_layout, corpus_dir, push_oci_layout};
+use anchorage_testkit::{Auth, Format, Registry, build_app_layout, push_oci_layout};
+
+use crate::engine::{
+    ADMIN_PASSWORD, PushedApp, REGISTRY_PASSWORD, REGISTRY_USER, Server, WARN_ONLY_BUNDLE,
+};
 
 const CLI: &str = "/opt/anchorecli-venv/bin/anchore-cli";
-const ADMIN_PASSWORD: &str = "s3cret-admin";
 
-/// Spawns `anchorage serve` on `port` with its data in `dir`, the corpus feeds and the admin
-/// password; its log goes to `log`.
-fn spawn_serve(
-    dir: &Path,
-    port: u16,
-    database_url: Option<&str>,
-    insecure: &str,
-    log: &Path,
-) -> Child {
-    let corpus = corpus_dir();
-    let feeds = [
-        format!("osv:{}", corpus.join("osv/npm").display()),
-        format!("osv:{}", corpus.join("osv/PyPI").display()),
-        format!("osv:{}", corpus.join("osv/Maven").display()),
-        format!(
-            "alpine-secdb:{}",
-            corpus.join("distro/alpine-secdb-json").display()
-        ),
-    ]
-    .join(",");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anchorage"));
-    cmd.args([
-        "serve",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--data-dir",
-    ])
-    .arg(dir.join("data"))
-    .args(["--workers", "2"])
-    .env("ANCHORAGE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    .env("ANCHORAGE_FEED_SOURCES", feeds)
-    .env("ANCHORAGE_INSECURE_REGISTRIES", insecure)
-    .env("ANCHORAGE_LOG", "info")
-    .env_remove("ANCHORAGE_DATABASE_URL")
-    .current_dir(dir)
-    .stdout(Stdio::null())
-    .stderr(std::fs::File::create(log).unwrap());
-    if let Some(url) = database_url {
-        cmd.env("ANCHORAGE_DATABASE_URL", url);
-    }
-    cmd.spawn().unwrap()
-}
-
-/// A running `anchorage serve`, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    log: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(database_url: Option<&str>, insecure: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        Server::start_in(dir, database_url, insecure)
-    }
-
-    /// Starts the server with its data in `dir` (kept, so a restart finds it again).
-    fn start_in(dir: tempfile::TempDir, database_url: Option<&str>, insecure: &str) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = dir.path().join(format!("server-{port}.log"));
-        let mut child = spawn_serve(dir.path(), port, database_url, insecure, &log);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "server exited with {status}:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server did not start:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Server {
-            child,
-            url: format!("http://127.0.0.1:{port}/v1"),
-            log,
-            dir,
-        }
-    }
-
-    /// Kills the process with SIGKILL and returns its data directory.
-    fn kill(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let dir = tempfile::tempdir().unwrap();
-        std::mem::replace(&mut self.dir, dir)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
+/// anchore-cli against a [`Server`].
+trait AnchoreCli {
     /// Runs anchore-cli as `user`; returns (exit code, stdout + stderr).
+    fn cli(&self, user: &str, pass: &str, args: &[&str]) -> (i32, String);
+    /// Runs anchore-cli as admin.
+    fn admin(&self, args: &[&str]) -> (i32, String);
+    /// Runs an admin command that must succeed; returns its output.
+    fn ok(&self, args: &[&str]) -> String;
+}
+
+impl AnchoreCli for Server {
     fn cli(&self, user: &str, pass: &str, args: &[&str]) -> (i32, String) {
         let out = Command::new(CLI)
             .args(args)
@@ -151,7 +54,6 @@ impl Server {
         self.cli("admin", ADMIN_PASSWORD, args)
     }
 
-    /// Runs an admin command that must succeed; returns its output.
     fn ok(&self, args: &[&str]) -> String {
         let (code, text) = self.admin(args);
         assert_eq!(
@@ -165,25 +67,7 @@ impl Server {
 }
 
 fn tools_ready(test: &str) -> bool {
-    if !Path::new(CLI).exists() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "{CLI} missing (scripts/setup.sh installs it)"
-        );
-        eprintln!("skipping {test}: {CLI} missing (run scripts/setup.sh)");
-        return false;
-    }
-    anchorage_testkit::require_tools(
-        test,
-        &[
-            "docker-registry",
-            "skopeo",
-            "umoci",
-            "npm",
-            "dpkg-deb",
-            "htpasswd",
-        ],
-    )
+    crate::engine::tools_ready(test, &[CLI])
 }
 
 /// A fresh PostgreSQL database, dropped by the returned guard.
@@ -228,31 +112,9 @@ impl Drop for PgDb {
     }
 }
 
-/// The custom bundle of the tutorial: one policy that only warns on vulnerabilities.
-const WARN_ONLY_BUNDLE: &str = r#"{
-  "id": "warn-only", "name": "warn only", "version": "1_0", "comment": "tutorial bundle",
-  "policies": [{"id": "p1", "name": "warn", "version": "1_0",
-    "rules": [{"id": "r1", "gate": "vulnerabilities", "trigger": "package", "action": "WARN",
-               "params": [{"name": "package_type", "value": "all"},
-                          {"name": "severity_comparison", "value": ">="},
-                          {"name": "severity", "value": "low"}]}]}],
-  "whitelists": [],
-  "mappings": [{"id": "m1", "name": "all", "registry": "*", "repository": "*",
-                "image": {"type": "tag", "value": "*"}, "policy_id": "p1", "whitelist_ids": []}],
-  "whitelisted_images": [], "blacklisted_images": []
-}"#;
-
 fn tutorial(database_url: Option<&str>) {
-    let work = tempfile::tempdir().unwrap();
-    let registry = Registry::start(Auth::Basic {
-        username: "puller".into(),
-        password: "pull-pass".into(),
-    })
-    .unwrap();
-    let layout = build_app_layout(work.path(), "app").unwrap();
-    push_oci_layout(&registry, &layout, "app", "team/app", "1.0", Format::Oci).unwrap();
-    let host = registry.host();
-    let tag = format!("{host}/team/app:1.0");
+    let app = PushedApp::push();
+    let (host, tag) = (app.host.clone(), app.tag.clone());
     let server = Server::start(database_url, "");
 
     // §2.8: status and wait (services up, the `vulnerabilities` feed synced).
@@ -273,14 +135,14 @@ fn tutorial(database_url: Option<&str>) {
         "registry",
         "add",
         &host,
-        "puller",
-        "pull-pass",
+        REGISTRY_USER,
+        REGISTRY_PASSWORD,
         "--insecure",
     ]);
-    assert!(!out.contains("pull-pass"), "{out}");
+    assert!(!out.contains(REGISTRY_PASSWORD), "{out}");
     let out = server.ok(&["--json", "registry", "get", &host]);
     assert!(
-        out.contains("puller") && !out.contains("pull-pass"),
+        out.contains(REGISTRY_USER) && !out.contains(REGISTRY_PASSWORD),
         "{out}"
     );
 
@@ -343,8 +205,7 @@ fn tutorial(database_url: Option<&str>) {
     );
 
     // §2.4: a custom bundle, activated, passes the same image (exit 0).
-    let bundle = work.path().join("warn-only.json");
-    std::fs::write(&bundle, WARN_ONLY_BUNDLE).unwrap();
+    let bundle = app.write("warn-only.json", WARN_ONLY_BUNDLE);
     let out = server.ok(&["policy", "add", bundle.to_str().unwrap()]);
     assert!(out.contains("warn-only"), "{out}");
     let out = server.ok(&["policy", "activate", "warn-only"]);
@@ -355,8 +216,7 @@ fn tutorial(database_url: Option<&str>) {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Status: pass"), "{out}");
     // A malformed bundle is refused with every problem named.
-    let bad = work.path().join("bad.json");
-    std::fs::write(&bad, r#"{"id": "bad", "version": "1_0", "policies": [{"id": "p", "version": "1_0", "rules": [{"id": "r", "gate": "nosuchgate", "trigger": "x", "action": "STOP", "params": []}]}], "mappings": []}"#).unwrap();
+    let bad = app.write("bad.json", r#"{"id": "bad", "version": "1_0", "policies": [{"id": "p", "version": "1_0", "rules": [{"id": "r", "gate": "nosuchgate", "trigger": "x", "action": "STOP", "params": []}]}], "mappings": []}"#);
     let (code, out) = server.admin(&["policy", "add", bad.to_str().unwrap()]);
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("GateNotFoundError"), "{out}");
@@ -391,7 +251,7 @@ fn tutorial(database_url: Option<&str>) {
     let out = server.ok(&["image", "list"]);
     assert!(!out.contains(&tag), "{out}");
     assert!(
-        !server.log().contains("pull-pass"),
+        !server.log().contains(REGISTRY_PASSWORD),
         "the registry password was logged"
     );
 }
@@ -592,7 +452,7 @@ fn serve_finishes_an_analysis_after_sigkill_without_duplicates() {
         .unwrap()
         .port();
     let log = work.path().join("second.log");
-    let mut second = spawn_serve(server.dir.path(), port, None, "", &log);
+    let mut second = crate::engine::spawn_serve(server.dir.path(), port, None, "", &log);
     let status = second.wait().unwrap();
     assert_eq!(status.code(), Some(2));
     let text = std::fs::read_to_string(&log).unwrap();
