@@ -62,6 +62,20 @@ if ! "$CLI_VENV/bin/anchore-cli" --version >/dev/null 2>&1; then
   rm -f "$constraint"
 fi
 
+# schemathesis (property-based API tests against the live server) and openapi-spec-validator
+# check the generated OpenAPI document; hypothesis is pinned to the range schemathesis 3.39 runs
+# with (newer releases removed an internal API it uses).
+API_VENV=/opt/schemathesis-venv
+if ! "$API_VENV/bin/schemathesis" --version >/dev/null 2>&1 \
+   || ! "$API_VENV/bin/openapi-spec-validator" --help >/dev/null 2>&1; then
+  echo "setup: installing schemathesis and openapi-spec-validator into $API_VENV"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO /usr/bin/python3 -m venv "$API_VENV"
+  $SUDO "$API_VENV/bin/pip" install -q 'schemathesis==3.39.16' 'hypothesis==6.122.0' \
+    'openapi-spec-validator==0.7.1'
+fi
+
 # cargo-nextest runs the test suite (installed on the project's machines; install if absent).
 if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
