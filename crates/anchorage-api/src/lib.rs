@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod images;
 mod policies;
+mod query;
 mod registries;
 mod state;
 mod system;
@@ -313,6 +314,34 @@ pub fn routes() -> Vec<Route> {
             "delete a registry",
             delete(registries::delete),
         ),
+        r(
+            "GET",
+            "/query/images/by_vulnerability",
+            "analysed images with a vulnerability",
+            get(query::by_vulnerability),
+        )
+        .query(&[
+            ("vulnerability_id", STR, "vulnerability id (required)"),
+            ("namespace", STR, "feed group"),
+            ("affected_package", STR, "package name"),
+            ("severity", STR, "severity"),
+            (
+                "vendor_only",
+                BOOL,
+                "hide matches the vendor will not fix (default true)",
+            ),
+        ]),
+        r(
+            "GET",
+            "/query/images/by_package",
+            "analysed images with a package",
+            get(query::by_package),
+        )
+        .query(&[
+            ("name", STR, "package name (required)"),
+            ("version", STR, "exact version"),
+            ("package_type", STR, "package type"),
+        ]),
         r("GET", "/system", "service status", get(system::status)),
         r(
             "GET",

@@ -242,6 +242,20 @@ fn tutorial(database_url: Option<&str>) {
     let out = server.ok(&["account", "list"]);
     assert!(out.contains("team2") && out.contains("admin"), "{out}");
 
+    // §2.10: queries.
+    let out = server.ok(&[
+        "query",
+        "images-by-vulnerability",
+        "--vulnerability-id",
+        "CVE-2019-10744",
+    ]);
+    assert!(out.contains("lodash") && out.contains("team/app"), "{out}");
+    let out = server.ok(&["query", "images-by-package", "--name", "urllib3"]);
+    assert!(out.contains("1.24.1") && out.contains("team/app"), "{out}");
+    let (code, out) = server.admin(&["query", "images-by-package", "--name", "no-such-package"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("team/app"), "{out}");
+
     // §2.9: events.
     let events = server.ok(&["event", "list"]);
     assert!(events.contains("user.image.analysis.completed"), "{events}");
