@@ -75,7 +75,7 @@ pub(crate) async fn by_vulnerability(
             .report
             .findings
             .iter()
-            .filter(|f| f.vuln == id || f.aliases.iter().any(|a| *a == id))
+            .filter(|f| f.vuln == id || f.aliases.contains(&id))
             .filter(|f| namespace.is_none_or(|n| f.feed_group == *n))
             .filter(|f| package.is_none_or(|p| f.package.name == *p))
             .filter(|f| severity.is_none_or(|s| f.severity.as_str().eq_ignore_ascii_case(s)))
