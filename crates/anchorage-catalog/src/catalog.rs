@@ -1,7 +1,7 @@
-//! The orchestrator: distro detection -> one walk of the tree (every cataloger's files, sha256
-//! of regular files, secrets and content search, each file read at most once by the walk; sha1
-//! and md5 on one helper thread beside it) -> OS and language catalogers -> ownership dedup and
-//! file owners -> retrieved files -> image metadata.
+//! The orchestrator: distro detection -> one walk of the tree (every cataloger's files, secrets
+//! and content search, each file read at most once by the walk; the digests of regular files on
+//! one helper thread beside it) -> OS and language catalogers -> ownership dedup and file owners
+//! -> retrieved files -> image metadata.
 
 use std::collections::HashMap;
 
@@ -11,7 +11,7 @@ use chrono::Utc;
 
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::distro::detect_distro;
-use crate::files::{WalkOutput, WalkSettings, build_records, merge_digests, ownership, walk_entry};
+use crate::files::{WalkOutput, WalkSettings, build_records, ownership, walk_entry};
 use crate::image_metadata::image_metadata;
 use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
 use crate::options::CatalogOptions;
@@ -138,18 +138,14 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         scan_max_size: options.secrets.max_file_size,
     };
 
-    // The one walk of the tree (sha256 of regular files), with sha1 and md5 on one helper
-    // thread that runs beside the walk and the catalogers and is joined when the file records
-    // need them.
+    // The one walk of the tree, with the digests of regular files on one helper thread that
+    // runs beside the walk and the catalogers and is joined when the file records need them.
     let (packages, walk, side) = std::thread::scope(|scope| {
         let side = settings
             .digests
             .then(|| scope.spawn(|| crate::files::side_digests(fs)));
         let mut wanted: Vec<Vec<anchorage_image::FileEntry>> = vec![Vec::new(); catalogers.len()];
-        let mut walk = WalkOutput {
-            sha256: Vec::with_capacity(fs.entry_count()),
-            ..WalkOutput::default()
-        };
+        let mut walk = WalkOutput::default();
         let mut buf = Vec::new();
         let mut head = Vec::with_capacity(crate::files::HEAD);
         let mut takers: Vec<usize> = Vec::new();
@@ -162,7 +158,16 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
                     .filter(|(_, c)| c.wants(&entry))
                     .map(|(i, _)| i),
             );
-            let read = walk_entry(fs, &entry, &settings, &mut buf, &mut head, &mut walk);
+            let head_wanted = !takers.is_empty();
+            let read = walk_entry(
+                fs,
+                &entry,
+                &settings,
+                head_wanted,
+                &mut buf,
+                &mut head,
+                &mut walk,
+            );
             for &i in &takers {
                 if catalogers[i].wants_content(&entry, read.then_some(head.as_slice())) {
                     wanted[i].push(entry.clone());
@@ -181,13 +186,13 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
     });
 
     let WalkOutput {
-        sha256,
         secrets,
         content_hits,
-        file_warnings,
         secret_warnings,
     } = walk;
-    let (digests, file_warnings) = merge_digests(sha256, file_warnings, side);
+    let (digests, file_warnings) = side
+        .map(|s| (s.digests, s.warnings))
+        .unwrap_or_else(|| (vec![None; fs.entry_count()], Vec::new()));
     let files = build_records(fs, &packages, digests, options.file_records);
     // warnings in the order the stages always reported them
     for (path, message) in file_warnings {

@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 use crate::md5_lanes::{self, IDLE_BLOCK, LANES, Md5Lanes, Md5One};
 use crate::model::{ContentHit, FileRecord, Package, PackageFile, PackageMetadata};
 use crate::options::FileRecordScope;
-use crate::secrets::RuleSet;
+use crate::secrets::{self, RuleSet};
 
 /// The files a package's metadata declares (OS databases and Python RECORDs).
 pub(crate) fn declared_files(p: &Package) -> &[PackageFile] {
@@ -91,17 +91,12 @@ pub(crate) struct FileDigests {
     pub(crate) md5: [u8; 16],
 }
 
-/// What the single walk gathers besides the catalogers' file lists: sha256 of regular files,
-/// secret and content hits, and the warnings of each stage in order.
+/// What the single walk gathers besides the catalogers' file lists: secret and content hits
+/// and the secret scan's warnings (digests come from [`side_digests`]).
 #[derive(Default)]
 pub(crate) struct WalkOutput {
-    /// sha256 of each entry in walk order (`None`: not a regular file, digests off, or
-    /// unreadable); [`SideDigests`] holds the sha1 and md5 of the same entries.
-    pub(crate) sha256: Vec<Option<[u8; 32]>>,
     pub(crate) secrets: Vec<ContentHit>,
     pub(crate) content_hits: Vec<ContentHit>,
-    /// (entry index in walk order, path, message)
-    pub(crate) file_warnings: Vec<(usize, String, String)>,
     pub(crate) secret_warnings: Vec<(String, String)>,
 }
 
@@ -117,20 +112,20 @@ const CHUNK: usize = 64 * 1024;
 /// Bytes of each file's start handed to [`crate::Cataloger::wants_content`].
 pub(crate) const HEAD: usize = 16;
 
-/// Reads the content of `entry` once: computes its sha256 (when `digest`) and, when it is small
-/// enough for the secret scan, keeps it for the rules in `buf`.
-fn read_once(
+/// Reads what the walk needs of `entry`: its first [`HEAD`] bytes into `head` and, when
+/// `scan`, the content into `buf` for the rules — all of it, unless the first
+/// [`secrets::BINARY_SNIFF`] bytes already show a binary file, which the scans skip.
+fn read_for_walk(
     fs: &dyn ImageFs,
     entry: &FileEntry,
-    digest: bool,
-    keep: bool,
+    scan: bool,
     buf: &mut Vec<u8>,
     head: &mut Vec<u8>,
-) -> Result<Option<[u8; 32]>, String> {
+) -> Result<(), String> {
     let mut reader = fs.open_entry(entry).map_err(|e| e.to_string())?;
     buf.clear();
-    let mut hasher = digest.then(Sha256::new);
     let mut chunk = [0u8; CHUNK];
+    let mut sniffed = false;
     loop {
         let n = reader
             .read(&mut chunk)
@@ -138,51 +133,49 @@ fn read_once(
         if n == 0 {
             break;
         }
-        if let Some(h) = hasher.as_mut() {
-            h.update(&chunk[..n]);
-        }
         if head.len() < HEAD {
             let take = (HEAD - head.len()).min(n);
             head.extend_from_slice(&chunk[..take]);
         }
-        if keep {
-            buf.extend_from_slice(&chunk[..n]);
+        if !scan {
+            if head.len() == HEAD {
+                break;
+            }
+            continue;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if !sniffed && buf.len() >= secrets::BINARY_SNIFF {
+            sniffed = true;
+            if secrets::is_binary(buf) {
+                buf.clear();
+                break;
+            }
         }
     }
-    Ok(hasher.map(|h| h.finalize().into()))
+    Ok(())
 }
 
-/// Records one entry of the walk: its sha256 (computed in the same read as the secret and
-/// content scans) and its scan hits. Returns whether the content was read, with its first
-/// [`HEAD`] bytes left in `head`.
+/// Records one entry of the walk: its secret and content scan hits. Reads the entry when it is
+/// scanned or when `head_wanted` (a cataloger looks at the first bytes of a regular file; only
+/// with digests on, as when the walk computed them). Returns whether the content was read,
+/// with its first [`HEAD`] bytes left in `head`.
 pub(crate) fn walk_entry(
     fs: &dyn ImageFs,
     entry: &FileEntry,
     settings: &WalkSettings<'_>,
+    head_wanted: bool,
     buf: &mut Vec<u8>,
     head: &mut Vec<u8>,
     out: &mut WalkOutput,
 ) -> bool {
     head.clear();
     let mut read = false;
-    let digest = settings.digests && has_content(entry);
     let scan = !(settings.secrets.is_empty() && settings.content.is_empty())
-        && crate::secrets::wants(entry, settings.scan_max_size);
-    let mut sha256 = None;
-    if digest || scan {
-        match read_once(fs, entry, digest, scan, buf, head) {
-            Ok(h) => {
-                sha256 = h;
-                read = true;
-            }
+        && secrets::wants(entry, settings.scan_max_size);
+    if scan || (head_wanted && settings.digests && has_content(entry)) {
+        match read_for_walk(fs, entry, scan, buf, head) {
+            Ok(()) => read = true,
             Err(e) => {
-                if digest {
-                    out.file_warnings.push((
-                        out.sha256.len(),
-                        entry.path.clone(),
-                        format!("cannot hash file: {e}"),
-                    ));
-                }
                 if scan {
                     out.secret_warnings
                         .push((entry.path.clone(), format!("cannot read file: {e}")));
@@ -200,7 +193,6 @@ pub(crate) fn walk_entry(
             *buf = Vec::new();
         }
     }
-    out.sha256.push(sha256);
     read
 }
 
@@ -209,20 +201,22 @@ fn has_content(entry: &FileEntry) -> bool {
     matches!(entry.kind, EntryKind::File | EntryKind::Hardlink)
 }
 
-/// The sha1 and md5 of every regular file, in walk order, computed by [`side_digests`].
+/// The digests of every entry in walk order (`None`: not a regular file or unreadable) and the
+/// warnings of the files that could not be read, computed by [`side_digests`].
 pub(crate) struct SideDigests {
-    sums: Vec<Option<([u8; 20], [u8; 16])>>,
-    /// (entry index in walk order, path, message)
-    warnings: Vec<(usize, String, String)>,
+    pub(crate) digests: Vec<Option<FileDigests>>,
+    /// (path, message) in walk order
+    pub(crate) warnings: Vec<(String, String)>,
 }
 
-/// Computes sha1 and md5 of every regular file of `fs`, for one helper thread that runs beside
-/// the walk (which computes sha256) and the catalogers: md5 alone cost about a fifth of a Debian
-/// image's analysis on the walk thread. The helper reads each file itself with positioned reads
-/// of the same storage (the page cache serves it a second time), so it needs no channel and
-/// never makes the walk wait. It keeps [`LANES`] files open at once, each with one 64 KiB
-/// buffer, and hashes their md5 in step ([`Md5Lanes`]); files go largest first, so the lanes
-/// stay busy until only small files are left.
+/// Computes sha256, sha1 and md5 of every regular file of `fs`, for one helper thread that runs
+/// beside the walk and the catalogers: the three digests were about a third of a Debian image's
+/// analysis on the walk thread (md5 alone a fifth). The helper reads each file itself with
+/// positioned reads of the same storage (the page cache serves it a second time; the walk reads
+/// only what the scans and catalogers look at), so it needs no channel and never makes the
+/// walk wait. It keeps [`LANES`] files open at once, each with one 64 KiB buffer, hashes sha256
+/// and sha1 per file as the bytes arrive and md5 of all lanes in step ([`Md5Lanes`]); files go
+/// largest first, so the lanes stay busy until only small files are left.
 pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
     let mut jobs = Vec::new();
     let mut count = 0;
@@ -234,9 +228,10 @@ pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
     }
     // largest first; equal sizes in walk order
     jobs.sort_by_key(|(_, e)| std::cmp::Reverse(e.size));
-    let mut out = SideDigests {
-        sums: vec![None; count],
-        warnings: Vec::new(),
+    let mut digests: Vec<Option<FileDigests>> = vec![None; count];
+    let mut warnings: Vec<(usize, String, String)> = Vec::new();
+    let mut failed = |index: usize, path: String, e: String| {
+        warnings.push((index, path, format!("cannot hash file: {e}")));
     };
     let mut jobs = jobs.into_iter();
     let mut lanes: [Option<Lane<'_>>; LANES] = std::array::from_fn(|_| None);
@@ -250,17 +245,13 @@ pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
                         Ok(true) => break,
                         Ok(false) => {
                             if let Some(lane) = slot.take() {
-                                out.sums[lane.index] =
-                                    Some((lane.sha1.finalize().into(), md5.digest(l)));
+                                let index = lane.index;
+                                digests[index] = Some(lane.finish(md5.digest(l)));
                             }
                         }
                         Err(e) => {
                             if let Some(lane) = slot.take() {
-                                out.warnings.push((
-                                    lane.index,
-                                    lane.path,
-                                    format!("cannot hash file: {e}"),
-                                ));
+                                failed(lane.index, lane.path, e);
                             }
                         }
                     }
@@ -268,34 +259,27 @@ pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
                 let Some((index, entry)) = jobs.next() else {
                     break;
                 };
-                match Lane::open(fs, index, entry) {
-                    Ok(lane) => {
+                match fs.open_entry(&entry) {
+                    Ok(reader) => {
                         md5.reset(l);
-                        *slot = Some(lane);
+                        *slot = Some(Lane::new(index, entry.path, reader));
                     }
-                    Err((index, path, e)) => {
-                        out.warnings
-                            .push((index, path, format!("cannot hash file: {e}")));
-                    }
+                    Err(e) => failed(index, entry.path, e.to_string()),
                 }
             }
         }
-        let active = lanes.iter().flatten().count();
-        if active == 0 {
+        let busy = lanes.iter().flatten().count();
+        if busy == 0 {
             break;
         }
-        if active < MIN_ACTIVE_LANES {
+        if busy < MIN_BUSY_LANES {
             // the last few files (no more to start): one at a time
             for (l, slot) in lanes.iter_mut().enumerate() {
                 if let Some(lane) = slot.take() {
-                    let mut one = md5.lane(l);
                     let (index, path) = (lane.index, lane.path.clone());
-                    match lane.finish_alone(&mut one) {
-                        Ok(sha1) => out.sums[index] = Some((sha1, one.digest())),
-                        Err(e) => {
-                            out.warnings
-                                .push((index, path, format!("cannot hash file: {e}")))
-                        }
+                    match lane.finish_alone(md5.lane(l)) {
+                        Ok(d) => digests[index] = Some(d),
+                        Err(e) => failed(index, path, e),
                     }
                 }
             }
@@ -316,20 +300,24 @@ pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
             lane.consume(n);
         }
     }
-    out.warnings.sort_by_key(|(i, _, _)| *i);
-    out
+    warnings.sort_by_key(|(i, _, _)| *i);
+    SideDigests {
+        digests,
+        warnings: warnings.into_iter().map(|(_, p, m)| (p, m)).collect(),
+    }
 }
 
 /// Below this many busy lanes (and no file left to start), hashing all [`LANES`] in step costs
 /// more than hashing the busy ones one at a time.
-const MIN_ACTIVE_LANES: usize = 4;
+const MIN_BUSY_LANES: usize = 4;
 
-/// One file being hashed by [`side_digests`]: its sha1 so far and the bytes read but not yet
-/// through md5, with the md5 padding appended after the last byte.
+/// One file being hashed by [`side_digests`]: its sha256 and sha1 so far and the bytes read but
+/// not yet through md5, with the md5 padding appended after the last byte.
 struct Lane<'fs> {
     index: usize,
     path: String,
     reader: Box<dyn Read + Send + 'fs>,
+    sha256: Sha256,
     sha1: Sha1,
     /// `CHUNK` bytes to read into plus room for the padding.
     buf: Box<[u8]>,
@@ -341,24 +329,18 @@ struct Lane<'fs> {
 }
 
 impl<'fs> Lane<'fs> {
-    fn open(
-        fs: &'fs dyn ImageFs,
-        index: usize,
-        entry: FileEntry,
-    ) -> Result<Self, (usize, String, String)> {
-        match fs.open_entry(&entry) {
-            Ok(reader) => Ok(Self {
-                index,
-                path: entry.path,
-                reader,
-                sha1: Sha1::new(),
-                buf: vec![0u8; CHUNK + 128].into_boxed_slice(),
-                start: 0,
-                end: 0,
-                len: 0,
-                done_reading: false,
-            }),
-            Err(e) => Err((index, entry.path, e.to_string())),
+    fn new(index: usize, path: String, reader: Box<dyn Read + Send + 'fs>) -> Self {
+        Self {
+            index,
+            path,
+            reader,
+            sha256: Sha256::new(),
+            sha1: Sha1::new(),
+            buf: vec![0u8; CHUNK + 128].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            len: 0,
+            done_reading: false,
         }
     }
 
@@ -379,7 +361,9 @@ impl<'fs> Lane<'fs> {
                 self.end += md5_lanes::padding(self.len, &mut self.buf[self.end..]);
                 self.done_reading = true;
             } else {
-                self.sha1.update(&self.buf[self.end..self.end + n]);
+                let bytes = &self.buf[self.end..self.end + n];
+                self.sha256.update(bytes);
+                self.sha1.update(bytes);
                 self.len += n as u64;
                 self.end += n;
             }
@@ -401,8 +385,17 @@ impl<'fs> Lane<'fs> {
         self.start += blocks * 64;
     }
 
-    /// Hashes the rest of the file on its own; returns the sha1.
-    fn finish_alone(mut self, md5: &mut Md5One) -> Result<[u8; 20], String> {
+    /// The digests once every block went through md5 (`md5` is its result).
+    fn finish(self, md5: [u8; 16]) -> FileDigests {
+        FileDigests {
+            sha256: self.sha256.finalize().into(),
+            sha1: self.sha1.finalize().into(),
+            md5,
+        }
+    }
+
+    /// Hashes the rest of the file on its own, md5 going on from `md5`.
+    fn finish_alone(mut self, mut md5: Md5One) -> Result<FileDigests, String> {
         while self.fill()? {
             for block in self.buf[self.start..self.end].as_chunks::<64>().0 {
                 md5.compress(block);
@@ -410,45 +403,8 @@ impl<'fs> Lane<'fs> {
             let blocks = self.blocks();
             self.consume(blocks);
         }
-        Ok(self.sha1.finalize().into())
+        Ok(self.finish(md5.digest()))
     }
-}
-
-/// Joins the walk's sha256 with the helper's sha1 and md5: an entry has digests when both reads
-/// succeeded, and one warning (in walk order) when either failed.
-pub(crate) fn merge_digests(
-    sha256: Vec<Option<[u8; 32]>>,
-    mut walk_warnings: Vec<(usize, String, String)>,
-    side: Option<SideDigests>,
-) -> (Vec<Option<FileDigests>>, Vec<(String, String)>) {
-    // digests off: neither the walk nor the helper computed any
-    let side = side.unwrap_or(SideDigests {
-        sums: Vec::new(),
-        warnings: Vec::new(),
-    });
-    // a file the walk could not read already has its warning
-    walk_warnings.extend(
-        side.warnings
-            .into_iter()
-            .filter(|(i, _, _)| sha256.get(*i).is_some_and(Option::is_some)),
-    );
-    walk_warnings.sort_by_key(|(i, _, _)| *i);
-    let digests = sha256
-        .into_iter()
-        .zip(side.sums.into_iter().chain(std::iter::repeat(None)))
-        .map(|(sha256, sums)| {
-            let (sha1, md5) = sums?;
-            Some(FileDigests {
-                sha256: sha256?,
-                sha1,
-                md5,
-            })
-        })
-        .collect();
-    (
-        digests,
-        walk_warnings.into_iter().map(|(_, p, m)| (p, m)).collect(),
-    )
 }
 
 /// Builds the file records once packages (owners) are known, from a metadata-only pass over
@@ -516,114 +472,27 @@ mod tests {
     use anchorage_image::{FsError, LayerRef, MemFs};
     use md5::Md5;
 
-    /// The walk's sha256 joined with the helper thread's sha1 and md5 give each algorithm's
-    /// digest of the content, for files below, at and above one read chunk, and none for
-    /// directories and symlinks; the walk still keeps the head and the content it scans
-    /// (synthetic content).
-    #[test]
-    fn synthetic_files_get_all_three_digests_from_two_threads() {
-        let sizes = [0usize, 1000, CHUNK, 3 * 1024 * 1024 + 17];
-        let mut fs = MemFs::new();
-        let mut contents = Vec::new();
-        for (i, size) in sizes.iter().enumerate() {
-            let content: Vec<u8> = (0..*size).map(|i| (i * 31 % 251) as u8).collect();
-            fs.add_file(&format!("/d/f{i}"), content.clone());
-            contents.push(content);
-        }
-        fs.add_symlink("/d/link", "f1");
-        let (mut sha256, mut heads) = (Vec::new(), Vec::new());
-        let mut kinds = Vec::new();
-        for entry in fs.entries() {
-            kinds.push(entry.kind);
-            if !has_content(&entry) {
-                sha256.push(None);
-                continue;
-            }
-            let (mut buf, mut head) = (Vec::new(), Vec::new());
-            let d = read_once(&fs, &entry, true, true, &mut buf, &mut head).unwrap();
-            let i = contents.iter().position(|c| *c == buf).unwrap();
-            heads.push((head, i));
-            sha256.push(d);
-        }
-        let side = side_digests(&fs);
-        let (digests, warnings) = merge_digests(sha256, Vec::new(), Some(side));
-        assert!(warnings.is_empty());
-        let mut files = 0;
-        for (kind, d) in kinds.iter().zip(&digests) {
-            if *kind != EntryKind::File {
-                assert!(d.is_none());
-                continue;
-            }
-            let d = d.unwrap();
-            let c = contents
-                .iter()
-                .find(|c| <[u8; 32]>::from(Sha256::digest(c)) == d.sha256)
-                .unwrap();
-            assert_eq!(d.sha1, <[u8; 20]>::from(Sha1::digest(c)));
-            assert_eq!(d.md5, <[u8; 16]>::from(Md5::digest(c)));
-            files += 1;
-        }
-        assert_eq!(files, sizes.len());
-        for (head, i) in heads {
-            let c = &contents[i];
-            assert_eq!(head, c[..c.len().min(HEAD)]);
-        }
-    }
-
-    /// A helper-thread failure on a file the walk read drops that file's digests and adds one
-    /// warning in walk order; a failure the walk already reported adds none (synthetic
-    /// results).
-    #[test]
-    fn synthetic_helper_failures_merge_into_one_warning_per_file() {
-        let sha256 = vec![Some([1; 32]), None, Some([3; 32]), Some([4; 32])];
-        let walk_warnings = vec![(1, "/b".to_string(), "cannot hash file: x".to_string())];
-        let side = SideDigests {
-            sums: vec![
-                None,
-                None,
-                Some(([3; 20], [3; 16])),
-                Some(([4; 20], [4; 16])),
-            ],
-            warnings: vec![
-                (0, "/a".to_string(), "cannot hash file: y".to_string()),
-                (1, "/b".to_string(), "cannot hash file: x".to_string()),
-            ],
-        };
-        let (digests, warnings) = merge_digests(sha256, walk_warnings, Some(side));
-        assert_eq!(
-            digests.iter().map(Option::is_some).collect::<Vec<_>>(),
-            [false, false, true, true]
-        );
-        assert_eq!(digests[3].unwrap().md5, [4; 16]);
-        assert_eq!(
-            warnings,
-            [
-                ("/a".to_string(), "cannot hash file: y".to_string()),
-                ("/b".to_string(), "cannot hash file: x".to_string()),
-            ]
-        );
-    }
-
     fn content(seed: usize, size: usize) -> Vec<u8> {
         (0..size)
             .map(|i| ((i * 31 + seed * 7) % 251) as u8)
             .collect()
     }
 
-    fn assert_sums(content: &[u8], sums: Option<([u8; 20], [u8; 16])>, what: &str) {
+    fn assert_digests(content: &[u8], d: Option<FileDigests>, what: &str) {
+        let d = d.unwrap_or_else(|| panic!("no digests for {what}"));
         assert_eq!(
-            sums,
-            Some((
-                <[u8; 20]>::from(Sha1::digest(content)),
-                <[u8; 16]>::from(Md5::digest(content))
-            )),
+            d.sha256,
+            <[u8; 32]>::from(Sha256::digest(content)),
             "{what}"
         );
+        assert_eq!(d.sha1, <[u8; 20]>::from(Sha1::digest(content)), "{what}");
+        assert_eq!(d.md5, <[u8; 16]>::from(Md5::digest(content)), "{what}");
     }
 
     /// Many more files than lanes, of sizes around the block and padding boundaries, empty
-    /// ones, large ones and equal ones, plus directories and symlinks: every regular file gets
-    /// the sha1 and md5 the md-5 and sha1 crates compute, at its walk index (synthetic content).
+    /// ones, large ones and equal ones, plus a symlink: every regular file gets the sha256,
+    /// sha1 and md5 the sha2, sha1 and md-5 crates compute, at its walk index, and nothing else
+    /// does (synthetic content).
     #[test]
     fn synthetic_many_files_through_the_lanes_equal_single_stream_digests() {
         let mut sizes: Vec<usize> = (0..130).collect();
@@ -651,17 +520,44 @@ mod tests {
         let side = side_digests(&fs);
         assert!(side.warnings.is_empty());
         let mut files = 0;
-        for (entry, sums) in fs.entries().zip(&side.sums) {
+        for (entry, d) in fs.entries().zip(&side.digests) {
             match by_path.get(&entry.path) {
                 Some(c) => {
-                    assert_sums(c, *sums, &entry.path);
+                    assert_digests(c, *d, &entry.path);
                     files += 1;
                 }
-                None => assert!(sums.is_none(), "{}", entry.path),
+                None => assert!(d.is_none(), "{}", entry.path),
             }
         }
         assert_eq!(files, sizes.len());
-        assert_eq!(side.sums.len(), fs.entry_count());
+        assert_eq!(side.digests.len(), fs.entry_count());
+    }
+
+    /// The walk keeps the head and all of a text file for the scans, stops after the sniff of
+    /// a binary file (a NUL in its first 8 KiB), and reads only the head when it does not scan
+    /// (synthetic content).
+    #[test]
+    fn synthetic_walk_reads_text_whole_and_binary_only_to_the_sniff() {
+        let text: Vec<u8> = b"key = value\n".repeat(20_000);
+        let mut binary = vec![0x7fu8, b'E', b'L', b'F', 2, 1, 1, 0];
+        binary.extend(content(1, 3 * CHUNK));
+        let mut fs = MemFs::new();
+        fs.add_file("/text", text.clone());
+        fs.add_file("/bin", binary.clone());
+        for (path, full, scan, want_buf) in [
+            ("/text", &text, true, Some(&text)),
+            ("/bin", &binary, true, None),
+            ("/text", &text, false, None),
+        ] {
+            let entry = fs.entry(path).unwrap();
+            let (mut buf, mut head) = (vec![1, 2, 3], Vec::new());
+            read_for_walk(&fs, &entry, scan, &mut buf, &mut head).unwrap();
+            assert_eq!(head, full[..HEAD], "{path} scan={scan}");
+            match want_buf {
+                Some(c) => assert_eq!(&buf, c, "{path}"),
+                None => assert!(buf.is_empty(), "{path} scan={scan}"),
+            }
+        }
     }
 
     /// A tree whose reads of some files fail part-way (`/bad*`) or cannot open (`/gone*`).
@@ -707,7 +603,7 @@ mod tests {
         }
     }
 
-    /// Files that fail to open or fail mid-read get no sums and one warning each, in walk
+    /// Files that fail to open or fail mid-read get no digests and one warning each, in walk
     /// order; the lanes they used go on to hash the other files correctly (synthetic failures).
     #[test]
     fn synthetic_read_failures_leave_the_other_lanes_correct() {
@@ -725,29 +621,29 @@ mod tests {
         }
         let fs = FailingFs(mem);
         let side = side_digests(&fs);
-        let paths: Vec<String> = fs.entries().map(|e| e.path).collect();
         let mut expected_warnings = Vec::new();
-        for (i, (path, sums)) in paths.iter().zip(&side.sums).enumerate() {
+        for (entry, d) in fs.entries().zip(&side.digests) {
+            let path = entry.path;
             if path.starts_with("/ok") {
-                assert_sums(&by_path[path], *sums, path);
+                assert_digests(&by_path[&path], *d, &path);
             } else if path.starts_with("/bad") || path.starts_with("/gone") {
-                assert!(sums.is_none(), "{path}");
-                expected_warnings.push((i, path.clone()));
+                assert!(d.is_none(), "{path}");
+                expected_warnings.push(path);
             }
         }
-        let warned: Vec<(usize, String)> = side
+        let warned: Vec<String> = side
             .warnings
             .iter()
-            .map(|(i, p, m)| {
+            .map(|(p, m)| {
                 assert!(m.starts_with("cannot hash file: "), "{m}");
-                (*i, p.clone())
+                p.clone()
             })
             .collect();
         assert_eq!(warned, expected_warnings);
         assert!(
             side.warnings
                 .iter()
-                .any(|(_, _, m)| m.contains("injected failure"))
+                .any(|(_, m)| m.contains("injected failure"))
         );
     }
 }
