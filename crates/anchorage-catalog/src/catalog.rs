@@ -11,7 +11,7 @@ use chrono::Utc;
 
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::distro::detect_distro;
-use crate::files::{WalkOutput, WalkSettings, build_records, ownership, walk_entry};
+use crate::files::{FileHasher, WalkOutput, WalkSettings, build_records, ownership, walk_entry};
 use crate::image_metadata::image_metadata;
 use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
 use crate::options::CatalogOptions;
@@ -139,11 +139,10 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
     };
 
     // The one walk of the tree, with the digests of regular files on one helper thread that
-    // runs beside the walk and the catalogers and is joined when the file records need them.
-    let (packages, walk, side) = std::thread::scope(|scope| {
-        let side = settings
-            .digests
-            .then(|| scope.spawn(|| crate::files::side_digests(fs)));
+    // runs beside the walk and the catalogers; the walk thread then helps with the files left.
+    let hasher = settings.digests.then(|| FileHasher::new(fs));
+    let (packages, walk) = std::thread::scope(|scope| {
+        let helper = hasher.as_ref().map(|h| scope.spawn(|| h.work()));
         let mut wanted: Vec<Vec<anchorage_image::FileEntry>> = vec![Vec::new(); catalogers.len()];
         let mut walk = WalkOutput::default();
         let mut buf = Vec::new();
@@ -181,8 +180,15 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         }
         let mut packages = dedup_owned(packages, options.report_owned_language_packages);
         sort_packages(&mut packages);
-        let side = side.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        (packages, walk, side)
+        if let Some(hasher) = &hasher {
+            hasher.work();
+        }
+        if let Some(helper) = helper {
+            helper
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+        (packages, walk)
     });
 
     let WalkOutput {
@@ -190,8 +196,11 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         content_hits,
         secret_warnings,
     } = walk;
-    let (digests, file_warnings) = side
-        .map(|s| (s.digests, s.warnings))
+    let (digests, file_warnings) = hasher
+        .map(|h| {
+            let side = h.finish();
+            (side.digests, side.warnings)
+        })
         .unwrap_or_else(|| (vec![None; fs.entry_count()], Vec::new()));
     let files = build_records(fs, &packages, digests, options.file_records);
     // warnings in the order the stages always reported them

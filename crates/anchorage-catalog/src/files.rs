@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use anchorage_image::{EntryKind, FileEntry, ImageFs};
 use sha1::Sha1;
@@ -202,39 +204,123 @@ fn has_content(entry: &FileEntry) -> bool {
 }
 
 /// The digests of every entry in walk order (`None`: not a regular file or unreadable) and the
-/// warnings of the files that could not be read, computed by [`side_digests`].
+/// warnings of the files that could not be read, from [`FileHasher::finish`].
 pub(crate) struct SideDigests {
     pub(crate) digests: Vec<Option<FileDigests>>,
     /// (path, message) in walk order
     pub(crate) warnings: Vec<(String, String)>,
 }
 
-/// Computes sha256, sha1 and md5 of every regular file of `fs`, for one helper thread that runs
-/// beside the walk and the catalogers: the three digests were about a third of a Debian image's
-/// analysis on the walk thread (md5 alone a fifth). The helper reads each file itself with
-/// positioned reads of the same storage (the page cache serves it a second time; the walk reads
-/// only what the scans and catalogers look at), so it needs no channel and never makes the
-/// walk wait. It keeps [`LANES`] files open at once, each with one 64 KiB buffer, hashes sha256
-/// and sha1 per file as the bytes arrive and md5 of all lanes in step ([`Md5Lanes`]); files go
-/// largest first, so the lanes stay busy until only small files are left.
-pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
-    let mut jobs = Vec::new();
-    let mut count = 0;
-    for (i, entry) in fs.entries().enumerate() {
-        count = i + 1;
-        if has_content(&entry) {
-            jobs.push((i, entry));
+/// sha256, sha1 and md5 of every regular file of a tree, off the walk: the three digests were
+/// about a third of a Debian image's analysis on the walk thread (md5 alone a fifth). One helper
+/// thread starts [`FileHasher::work`] when the walk starts; the walk thread joins in when the
+/// catalogers are done, and the two share out the files left. Each worker reads its files
+/// itself with positioned reads of the same storage (the page cache serves them a second time;
+/// the walk reads only what the scans and catalogers look at), so nothing waits on a channel.
+/// A worker keeps [`LANES`] files open at once, each with one 64 KiB buffer, hashes sha256 and
+/// sha1 per file as the bytes arrive and md5 of all lanes in step ([`Md5Lanes`]). Files go
+/// largest first, so the lanes stay busy and only small files are left to share at the end.
+pub(crate) struct FileHasher<'a> {
+    fs: &'a dyn ImageFs,
+    /// (walk index, entry) of the regular files, largest first, built by the first worker.
+    jobs: OnceLock<Vec<(usize, FileEntry)>>,
+    entries: OnceLock<usize>,
+    next: AtomicUsize,
+    shares: Mutex<Vec<Share>>,
+}
+
+/// What one worker hashed: (walk index, digests) and (walk index, path, message).
+#[derive(Default)]
+struct Share {
+    digests: Vec<(usize, FileDigests)>,
+    warnings: Vec<(usize, String, String)>,
+}
+
+impl<'a> FileHasher<'a> {
+    /// A hasher of the regular files of `fs` (the file list is built by the first worker).
+    pub(crate) fn new(fs: &'a dyn ImageFs) -> Self {
+        Self {
+            fs,
+            jobs: OnceLock::new(),
+            entries: OnceLock::new(),
+            next: AtomicUsize::new(0),
+            shares: Mutex::new(Vec::new()),
         }
     }
-    // largest first; equal sizes in walk order
-    jobs.sort_by_key(|(_, e)| std::cmp::Reverse(e.size));
-    let mut digests: Vec<Option<FileDigests>> = vec![None; count];
-    let mut warnings: Vec<(usize, String, String)> = Vec::new();
-    let mut failed = |index: usize, path: String, e: String| {
-        warnings.push((index, path, format!("cannot hash file: {e}")));
-    };
-    let mut jobs = jobs.into_iter();
-    let mut lanes: [Option<Lane<'_>>; LANES] = std::array::from_fn(|_| None);
+
+    fn jobs(&self) -> &[(usize, FileEntry)] {
+        self.jobs.get_or_init(|| {
+            let mut jobs = Vec::new();
+            let mut count = 0;
+            for (i, entry) in self.fs.entries().enumerate() {
+                count = i + 1;
+                if has_content(&entry) {
+                    jobs.push((i, entry));
+                }
+            }
+            let _ = self.entries.set(count);
+            // largest first; equal sizes in walk order
+            jobs.sort_by_key(|(_, e)| std::cmp::Reverse(e.size));
+            jobs
+        })
+    }
+
+    /// Hashes files until none is left to start; callable from several threads at once.
+    pub(crate) fn work(&self) {
+        let jobs = self.jobs();
+        let share = hash_files(self.fs, || {
+            jobs.get(self.next.fetch_add(1, Ordering::Relaxed))
+        });
+        if let Ok(mut shares) = self.shares.lock() {
+            shares.push(share);
+        }
+    }
+
+    /// Every worker's digests in walk order, once all [`FileHasher::work`] calls returned.
+    pub(crate) fn finish(self) -> SideDigests {
+        let count = match self.entries.get() {
+            Some(n) => *n,
+            None => self.fs.entry_count(),
+        };
+        let mut digests = vec![None; count];
+        let mut warnings = Vec::new();
+        let shares = self.shares.into_inner().unwrap_or_else(|e| e.into_inner());
+        for share in shares {
+            for (i, d) in share.digests {
+                if let Some(slot) = digests.get_mut(i) {
+                    *slot = Some(d);
+                }
+            }
+            warnings.extend(share.warnings);
+        }
+        warnings.sort_by_key(|(i, _, _)| *i);
+        SideDigests {
+            digests,
+            warnings: warnings.into_iter().map(|(_, p, m)| (p, m)).collect(),
+        }
+    }
+}
+
+/// All the digests of `fs` on the calling thread (one worker).
+#[cfg(test)]
+fn side_digests(fs: &dyn ImageFs) -> SideDigests {
+    let hasher = FileHasher::new(fs);
+    hasher.work();
+    hasher.finish()
+}
+
+/// Hashes the files `next` hands out, [`LANES`] at a time.
+fn hash_files<'a>(
+    fs: &'a dyn ImageFs,
+    mut next: impl FnMut() -> Option<&'a (usize, FileEntry)>,
+) -> Share {
+    fn failed(share: &mut Share, index: usize, path: &str, e: String) {
+        share
+            .warnings
+            .push((index, path.to_string(), format!("cannot hash file: {e}")));
+    }
+    let mut share = Share::default();
+    let mut lanes: [Option<Lane<'a>>; LANES] = std::array::from_fn(|_| None);
     let mut md5 = Md5Lanes::new();
     loop {
         // every lane gets a file with at least one block to hash, while files are left
@@ -246,25 +332,25 @@ pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
                         Ok(false) => {
                             if let Some(lane) = slot.take() {
                                 let index = lane.index;
-                                digests[index] = Some(lane.finish(md5.digest(l)));
+                                share.digests.push((index, lane.finish(md5.digest(l))));
                             }
                         }
                         Err(e) => {
                             if let Some(lane) = slot.take() {
-                                failed(lane.index, lane.path, e);
+                                failed(&mut share, lane.index, lane.path, e);
                             }
                         }
                     }
                 }
-                let Some((index, entry)) = jobs.next() else {
+                let Some((index, entry)) = next() else {
                     break;
                 };
-                match fs.open_entry(&entry) {
+                match fs.open_entry(entry) {
                     Ok(reader) => {
                         md5.reset(l);
-                        *slot = Some(Lane::new(index, entry.path, reader));
+                        *slot = Some(Lane::new(*index, &entry.path, reader));
                     }
-                    Err(e) => failed(index, entry.path, e.to_string()),
+                    Err(e) => failed(&mut share, *index, &entry.path, e.to_string()),
                 }
             }
         }
@@ -276,10 +362,10 @@ pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
             // the last few files (no more to start): one at a time
             for (l, slot) in lanes.iter_mut().enumerate() {
                 if let Some(lane) = slot.take() {
-                    let (index, path) = (lane.index, lane.path.clone());
+                    let (index, path) = (lane.index, lane.path);
                     match lane.finish_alone(md5.lane(l)) {
-                        Ok(d) => digests[index] = Some(d),
-                        Err(e) => failed(index, path, e),
+                        Ok(d) => share.digests.push((index, d)),
+                        Err(e) => failed(&mut share, index, path, e),
                     }
                 }
             }
@@ -300,23 +386,19 @@ pub(crate) fn side_digests(fs: &dyn ImageFs) -> SideDigests {
             lane.consume(n);
         }
     }
-    warnings.sort_by_key(|(i, _, _)| *i);
-    SideDigests {
-        digests,
-        warnings: warnings.into_iter().map(|(_, p, m)| (p, m)).collect(),
-    }
+    share
 }
 
 /// Below this many busy lanes (and no file left to start), hashing all [`LANES`] in step costs
 /// more than hashing the busy ones one at a time.
 const MIN_BUSY_LANES: usize = 4;
 
-/// One file being hashed by [`side_digests`]: its sha256 and sha1 so far and the bytes read but
+/// One file being hashed by [`hash_files`]: its sha256 and sha1 so far and the bytes read but
 /// not yet through md5, with the md5 padding appended after the last byte.
-struct Lane<'fs> {
+struct Lane<'a> {
     index: usize,
-    path: String,
-    reader: Box<dyn Read + Send + 'fs>,
+    path: &'a str,
+    reader: Box<dyn Read + Send + 'a>,
     sha256: Sha256,
     sha1: Sha1,
     /// `CHUNK` bytes to read into plus room for the padding.
@@ -328,8 +410,8 @@ struct Lane<'fs> {
     done_reading: bool,
 }
 
-impl<'fs> Lane<'fs> {
-    fn new(index: usize, path: String, reader: Box<dyn Read + Send + 'fs>) -> Self {
+impl<'a> Lane<'a> {
+    fn new(index: usize, path: &'a str, reader: Box<dyn Read + Send + 'a>) -> Self {
         Self {
             index,
             path,
@@ -531,6 +613,31 @@ mod tests {
         }
         assert_eq!(files, sizes.len());
         assert_eq!(side.digests.len(), fs.entry_count());
+    }
+
+    /// Three threads sharing one [`FileHasher`] (as the helper and the walk thread do) hash
+    /// every file exactly once, with the same digests as one thread (synthetic content).
+    #[test]
+    fn synthetic_workers_sharing_the_files_give_the_same_digests() {
+        let mut fs = MemFs::new();
+        for i in 0..300usize {
+            fs.add_file(&format!("/f{i:03}"), content(i, (i * 7919) % 40_000));
+        }
+        let alone = side_digests(&fs);
+        let hasher = FileHasher::new(&fs);
+        std::thread::scope(|scope| {
+            scope.spawn(|| hasher.work());
+            scope.spawn(|| hasher.work());
+            hasher.work();
+        });
+        let shared = hasher.finish();
+        assert_eq!(shared.digests.len(), alone.digests.len());
+        let key = |d: &Option<FileDigests>| d.map(|d| (d.sha256, d.sha1, d.md5));
+        for (a, b) in alone.digests.iter().zip(&shared.digests) {
+            assert_eq!(key(a), key(b));
+        }
+        assert_eq!(shared.digests.iter().flatten().count(), 300);
+        assert!(shared.warnings.is_empty());
     }
 
     /// The walk keeps the head and all of a text file for the scans, stops after the sniff of
