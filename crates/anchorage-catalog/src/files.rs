@@ -321,6 +321,8 @@ fn hash_files<'a>(
     }
     let mut share = Share::default();
     let mut lanes: [Option<Lane<'a>>; LANES] = std::array::from_fn(|_| None);
+    // the buffers of finished files, for the next ones (at most one per lane)
+    let mut spare: Vec<Box<[u8]>> = Vec::with_capacity(LANES);
     let mut md5 = Md5Lanes::new();
     loop {
         // every lane gets a file with at least one block to hash, while files are left
@@ -332,12 +334,15 @@ fn hash_files<'a>(
                         Ok(false) => {
                             if let Some(lane) = slot.take() {
                                 let index = lane.index;
-                                share.digests.push((index, lane.finish(md5.digest(l))));
+                                let (digests, buf) = lane.finish(md5.digest(l));
+                                share.digests.push((index, digests));
+                                spare.push(buf);
                             }
                         }
                         Err(e) => {
                             if let Some(lane) = slot.take() {
                                 failed(&mut share, lane.index, lane.path, e);
+                                spare.push(lane.buf);
                             }
                         }
                     }
@@ -348,7 +353,10 @@ fn hash_files<'a>(
                 match fs.open_entry(entry) {
                     Ok(reader) => {
                         md5.reset(l);
-                        *slot = Some(Lane::new(*index, &entry.path, reader));
+                        let buf = spare
+                            .pop()
+                            .unwrap_or_else(|| vec![0u8; CHUNK + 128].into_boxed_slice());
+                        *slot = Some(Lane::new(*index, &entry.path, reader, buf));
                     }
                     Err(e) => failed(&mut share, *index, &entry.path, e.to_string()),
                 }
@@ -411,14 +419,15 @@ struct Lane<'a> {
 }
 
 impl<'a> Lane<'a> {
-    fn new(index: usize, path: &'a str, reader: Box<dyn Read + Send + 'a>) -> Self {
+    /// `buf`: at least `CHUNK` + 128 bytes (its content does not matter).
+    fn new(index: usize, path: &'a str, reader: Box<dyn Read + Send + 'a>, buf: Box<[u8]>) -> Self {
         Self {
             index,
             path,
             reader,
             sha256: Sha256::new(),
             sha1: Sha1::new(),
-            buf: vec![0u8; CHUNK + 128].into_boxed_slice(),
+            buf,
             start: 0,
             end: 0,
             len: 0,
@@ -468,12 +477,13 @@ impl<'a> Lane<'a> {
     }
 
     /// The digests once every block went through md5 (`md5` is its result).
-    fn finish(self, md5: [u8; 16]) -> FileDigests {
-        FileDigests {
+    fn finish(self, md5: [u8; 16]) -> (FileDigests, Box<[u8]>) {
+        let digests = FileDigests {
             sha256: self.sha256.finalize().into(),
             sha1: self.sha1.finalize().into(),
             md5,
-        }
+        };
+        (digests, self.buf)
     }
 
     /// Hashes the rest of the file on its own, md5 going on from `md5`.
@@ -485,7 +495,7 @@ impl<'a> Lane<'a> {
             let blocks = self.blocks();
             self.consume(blocks);
         }
-        Ok(self.finish(md5.digest()))
+        Ok(self.finish(md5.digest()).0)
     }
 }
 
