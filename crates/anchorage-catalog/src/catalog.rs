@@ -1,6 +1,7 @@
-//! The orchestrator: distro detection -> one walk of the tree (every cataloger's files, file
-//! records with digests, secrets and content search, each file read at most once) -> OS and
-//! language catalogers -> ownership dedup and file owners -> retrieved files -> image metadata.
+//! The orchestrator: distro detection -> one walk of the tree (every cataloger's files, secrets
+//! and content search, each file read at most once by the walk; the digests of regular files on
+//! one helper thread beside it) -> OS and language catalogers -> ownership dedup and file owners
+//! -> retrieved files -> image metadata.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use chrono::Utc;
 
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::distro::detect_distro;
-use crate::files::{WalkOutput, WalkSettings, build_records, ownership, walk_entry};
+use crate::files::{FileHasher, WalkOutput, WalkSettings, build_records, ownership, walk_entry};
 use crate::image_metadata::image_metadata;
 use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
 use crate::options::CatalogOptions;
@@ -142,46 +143,70 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         scan_max_size: options.secrets.max_file_size,
     };
 
-    // The one walk of the tree.
-    let mut wanted: Vec<Vec<anchorage_image::FileEntry>> = vec![Vec::new(); catalogers.len()];
-    let mut walk = WalkOutput {
-        digests: Vec::with_capacity(fs.entry_count()),
-        ..WalkOutput::default()
-    };
-    let mut buf = Vec::new();
-    let mut head = Vec::with_capacity(crate::files::HEAD);
-    let mut takers: Vec<usize> = Vec::new();
-    for entry in fs.entries() {
-        takers.clear();
-        takers.extend(
-            catalogers
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.wants(&entry))
-                .map(|(i, _)| i),
-        );
-        let read = walk_entry(fs, &entry, &settings, &mut buf, &mut head, &mut walk);
-        for &i in &takers {
-            if catalogers[i].wants_content(&entry, read.then_some(head.as_slice())) {
-                wanted[i].push(entry.clone());
+    // The one walk of the tree, with the digests of regular files on one helper thread that
+    // runs beside the walk and the catalogers; the walk thread then helps with the files left.
+    let hasher = settings.digests.then(|| FileHasher::new(fs));
+    let (packages, walk) = std::thread::scope(|scope| {
+        let helper = hasher.as_ref().map(|h| scope.spawn(|| h.work()));
+        let mut wanted: Vec<Vec<anchorage_image::FileEntry>> = vec![Vec::new(); catalogers.len()];
+        let mut walk = WalkOutput::default();
+        let mut buf = Vec::new();
+        let mut head = Vec::with_capacity(crate::files::HEAD);
+        let mut takers: Vec<usize> = Vec::new();
+        for entry in fs.entries() {
+            takers.clear();
+            takers.extend(
+                catalogers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.wants(&entry))
+                    .map(|(i, _)| i),
+            );
+            let head_wanted = !takers.is_empty();
+            let read = walk_entry(
+                fs,
+                &entry,
+                &settings,
+                head_wanted,
+                &mut buf,
+                &mut head,
+                &mut walk,
+            );
+            for &i in &takers {
+                if catalogers[i].wants_content(&entry, read.then_some(head.as_slice())) {
+                    wanted[i].push(entry.clone());
+                }
             }
         }
-    }
 
-    let mut packages = Vec::new();
-    for (c, files) in catalogers.iter().zip(wanted) {
-        packages.extend(c.catalog_files(fs, &files, &mut ctx));
-    }
-    let mut packages = dedup_owned(packages, options.report_owned_language_packages);
-    sort_packages(&mut packages);
+        let mut packages = Vec::new();
+        for (c, files) in catalogers.iter().zip(wanted) {
+            packages.extend(c.catalog_files(fs, &files, &mut ctx));
+        }
+        let mut packages = dedup_owned(packages, options.report_owned_language_packages);
+        sort_packages(&mut packages);
+        if let Some(hasher) = &hasher {
+            hasher.work();
+        }
+        if let Some(helper) = helper {
+            helper
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+        (packages, walk)
+    });
 
     let WalkOutput {
-        digests,
         secrets,
         content_hits,
-        file_warnings,
         secret_warnings,
     } = walk;
+    let (digests, file_warnings) = hasher
+        .map(|h| {
+            let side = h.finish();
+            (side.digests, side.warnings)
+        })
+        .unwrap_or_else(|| (vec![None; fs.entry_count()], Vec::new()));
     let files = build_records(fs, &packages, digests, options.file_records);
     // warnings in the order the stages always reported them
     for (path, message) in file_warnings {

@@ -8,6 +8,7 @@ mod distro;
 mod files;
 mod image_metadata;
 mod lang;
+mod md5_lanes;
 pub mod model;
 mod options;
 mod os;
