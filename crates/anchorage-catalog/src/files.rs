@@ -94,7 +94,7 @@ pub(crate) struct FileDigests {
 }
 
 /// What the single walk gathers besides the catalogers' file lists: secret and content hits
-/// and the secret scan's warnings (digests come from [`side_digests`]).
+/// and the secret scan's warnings (the digests come from [`FileHasher`]).
 #[derive(Default)]
 pub(crate) struct WalkOutput {
     pub(crate) secrets: Vec<ContentHit>,

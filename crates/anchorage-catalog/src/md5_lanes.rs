@@ -2,8 +2,7 @@
 //! the previous step, so a single stream leaves most of the CPU idle; here every step is done
 //! for four lanes per SIMD instruction (`wide`'s `u32x4`: SSE2 on x86-64, NEON on aarch64), four
 //! such groups interleaved, which hashes about four times as many bytes per second as one stream
-//! at a time. The walk's helper thread feeds one file per lane
-//! ([`crate::files::side_digests`]).
+//! at a time. The file digests of the walk (`files.rs`) feed one file per lane.
 
 use std::ops::{BitAnd, BitOr, BitXor, Not};
 
