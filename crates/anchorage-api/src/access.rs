@@ -13,19 +13,19 @@ pub(crate) async fn account_access(state: &AppState, account: &str) -> ApiResult
         insecure_registries: state.inner.config.insecure_registries.clone(),
         ..ImageAccess::default()
     };
-    for r in state.db().registries(account).await? {
-        let password = state
-            .inner
-            .sealer
-            .open(&r.sealed_secret)
-            .map_err(|e| ApiError::internal("opening a stored registry password", &e))?;
-        if !r.registry_verify {
-            access.insecure_registries.push(r.registry.clone());
+    let opened = state
+        .db()
+        .registry_credentials(account, &state.inner.sealer)
+        .await
+        .map_err(|e| ApiError::internal("opening stored registry passwords", &e))?;
+    for c in opened {
+        if !c.verify {
+            access.insecure_registries.push(c.registry.clone());
         }
         access.credentials.push(RegistryCredential {
-            registry: r.registry,
-            username: r.registry_user,
-            password,
+            registry: c.registry,
+            username: c.username,
+            password: c.password,
         });
     }
     Ok(access)

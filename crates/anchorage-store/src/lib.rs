@@ -28,7 +28,7 @@ pub use images::{AddImage, Added, FinishedAnalysis, ImageFilter, ImageRecord, Ta
 pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, QueueDepth};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
 pub use policies::{EvaluationRecord, PolicyRecord};
-pub use registries::RegistryRecord;
+pub use registries::{OpenedCredential, RegistryRecord};
 pub use seal::Sealer;
 
 /// Wraps a driver error with the step that failed.

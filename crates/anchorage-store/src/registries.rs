@@ -54,7 +54,40 @@ fn registry(r: &AnyRow) -> Result<RegistryRecord, sqlx::Error> {
     })
 }
 
+/// A registry credential of an account, its password opened.
+#[derive(Clone)]
+pub struct OpenedCredential {
+    /// `host[:port]`.
+    pub registry: String,
+    /// User name.
+    pub username: String,
+    /// The password.
+    pub password: secrecy::SecretString,
+    /// Verify TLS (false: plain HTTP allowed).
+    pub verify: bool,
+}
+
 impl Database {
+    /// The registries of an account with their passwords opened by `sealer` (for pulls).
+    pub async fn registry_credentials(
+        &self,
+        account: &str,
+        sealer: &crate::Sealer,
+    ) -> Result<Vec<OpenedCredential>, StoreError> {
+        self.registries(account)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(OpenedCredential {
+                    password: sealer.open(&r.sealed_secret)?,
+                    registry: r.registry,
+                    username: r.registry_user,
+                    verify: r.registry_verify,
+                })
+            })
+            .collect()
+    }
+
     /// Adds or replaces a registry (`create_only`: [`StoreError::Conflict`] when it exists).
     pub async fn put_registry(
         &self,

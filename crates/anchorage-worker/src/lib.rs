@@ -201,15 +201,14 @@ impl Worker {
             insecure_registries: self.options.insecure_registries.clone(),
             ..ImageAccess::default()
         };
-        for r in self.db.registries(account).await? {
-            let password = self.sealer.open(&r.sealed_secret)?;
-            if !r.registry_verify {
-                access.insecure_registries.push(r.registry.clone());
+        for c in self.db.registry_credentials(account, &self.sealer).await? {
+            if !c.verify {
+                access.insecure_registries.push(c.registry.clone());
             }
             access.credentials.push(RegistryCredential {
-                registry: r.registry,
-                username: r.registry_user,
-                password,
+                registry: c.registry,
+                username: c.username,
+                password: c.password,
             });
         }
         Ok(access)
