@@ -2,10 +2,7 @@
 //! the stored analysis and the current vulnerability data, so they always reflect the latest
 //! feeds without re-analysis; each check is stored as an evaluation (its history).
 
-use std::sync::Arc;
-
-use anchorage_engine::EvaluateRequest;
-use anchorage_store::{EvaluationRecord, ImageRecord};
+use anchorage_store::ImageRecord;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
@@ -14,7 +11,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::images::{NON_OS, Params, owned, owned_by_id, require_analyzed};
 use crate::state::AppState;
-use crate::util::{iso, normalize_tag, now, parse_bool};
+use crate::util::{iso, normalize_tag, parse_bool};
 
 /// `GET images/{digest}/vuln`.
 pub(crate) async fn vuln_types(
@@ -141,61 +138,20 @@ async fn check_of(
             .await?
             .ok_or_else(|| ApiError::not_found("user has no active policy to evaluate"))?,
     };
-    let bundle_json: Value = serde_json::from_str(&policy.bundle)
-        .map_err(|e| ApiError::internal("reading a stored bundle", &e))?;
-    let bundle = anchorage_policy::validate(&bundle_json).map_err(|problems| {
-        ApiError::bad_request(format!(
-            "stored policy bundle {} is not valid",
-            policy.policy_id
-        ))
-        .with_detail("validation_details", json!(problems))
-    })?;
     let analysis = state.analysis(&r.digest).await?;
-    let vulns = state
-        .engine()
-        .vulnerabilities(analysis.clone())
+    let stored = state
+        .watch()
+        .evaluate(&caller.account, &r.digest, &tag, &policy, analysis)
         .await
-        .map_err(|e| ApiError::internal("matching vulnerabilities", &e))?;
-    let evaluated_at = chrono::Utc::now();
-    let evaluation = state
-        .engine()
-        .evaluate(
-            Arc::new(bundle),
-            EvaluateRequest {
-                analysis,
-                report: Arc::new(vulns.report),
-                feeds: vulns.feeds,
-                tag: Some(tag.clone()),
-                image_digest: Some(r.digest.clone()),
-                now: evaluated_at,
-            },
-        )
-        .await
-        .map_err(|e| ApiError::internal("evaluating the policy", &e))?;
-    let mut doc = evaluation.to_anchore_json();
-    doc["user_id"] = json!(caller.account);
-    let final_action = doc["final_action"].as_str().unwrap_or("stop").to_string();
-    let status = if final_action == "stop" {
-        "fail"
-    } else {
-        "pass"
-    };
-    doc["status"] = json!(status);
-    let t = now();
-    state
-        .db()
-        .add_evaluation(&EvaluationRecord {
-            id: 0,
-            account: caller.account.clone(),
-            digest: r.digest.clone(),
-            tag: tag.clone(),
-            policy_id: policy.policy_id.clone(),
-            final_action: final_action.clone(),
-            status: status.to_string(),
-            document: doc.to_string(),
-            created_at: t,
-        })
-        .await?;
+        .map_err(|e| match e {
+            anchorage_watch::WatchError::Bundle {
+                policy_id,
+                problems,
+            } => ApiError::bad_request(format!("stored policy bundle {policy_id} is not valid"))
+                .with_detail("validation_details", problems),
+            other => ApiError::internal("evaluating the policy", &other),
+        })?;
+    let bundle_json = stored.bundle;
     let records = state
         .db()
         .evaluations(

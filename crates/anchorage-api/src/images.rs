@@ -132,7 +132,7 @@ pub(crate) async fn add(
 ) -> ApiResult<Json<Value>> {
     let body = parse_body(&body)?;
     let force = parse_bool("force", q.get("force").map(String::as_str), false)?;
-    let _autosubscribe = parse_bool(
+    let autosubscribe = parse_bool(
         "autosubscribe",
         q.get("autosubscribe").map(String::as_str),
         true,
@@ -227,6 +227,13 @@ pub(crate) async fn add(
     if added.queued {
         state.forget_analysis(&digest);
     }
+    // Anchore's auto-subscription: the four tag subscriptions, `analysis_update` active and
+    // `tag_update` active when `autosubscribe`.
+    state
+        .watch()
+        .subscribe_tag(&caller.account, &fulltag, autosubscribe)
+        .await
+        .map_err(|e| ApiError::internal("creating the tag's subscriptions", &e))?;
     tracing::info!(account = %caller.account, %fulltag, %digest, queued = added.queued, "image added");
     let record = state
         .db()

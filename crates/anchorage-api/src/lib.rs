@@ -20,6 +20,7 @@ mod policies;
 mod query;
 mod registries;
 mod state;
+mod subscriptions;
 mod system;
 mod util;
 
@@ -342,6 +343,91 @@ pub fn routes() -> Vec<Route> {
             ("version", STR, "exact version"),
             ("package_type", STR, "package type"),
         ]),
+        r(
+            "GET",
+            "/subscriptions",
+            "list subscriptions",
+            get(subscriptions::list),
+        )
+        .query(&[
+            ("subscription_type", STR, "only this type"),
+            ("subscription_key", STR, "only this key (tag or repository)"),
+        ]),
+        r(
+            "POST",
+            "/subscriptions",
+            "add a subscription (idempotent: ids are deterministic)",
+            post(subscriptions::add),
+        )
+        .body(),
+        r(
+            "GET",
+            "/subscriptions/types",
+            "subscription types",
+            get(subscriptions::types),
+        ),
+        r(
+            "GET",
+            "/subscriptions/{subscription_id}",
+            "get a subscription",
+            get(subscriptions::get),
+        ),
+        r(
+            "PUT",
+            "/subscriptions/{subscription_id}",
+            "activate or deactivate a subscription, set its value",
+            put(subscriptions::update),
+        )
+        .body(),
+        r(
+            "DELETE",
+            "/subscriptions/{subscription_id}",
+            "delete a subscription",
+            delete(subscriptions::delete),
+        ),
+        r(
+            "POST",
+            "/repositories",
+            "watch a repository (a repo_update subscription)",
+            post(subscriptions::add_repository),
+        )
+        .query(&[
+            ("repository", STR, "registry/repo (required)"),
+            (
+                "autosubscribe",
+                BOOL,
+                "subscribe new tags to tag_update (default true)",
+            ),
+            ("dryrun", BOOL, "list the tags without saving"),
+            ("lookuptag", STR, "accepted for anchore-cli"),
+        ]),
+        r(
+            "GET",
+            "/notifications",
+            "webhook deliveries, newest first (dead letters: state=dead)",
+            get(subscriptions::notifications),
+        )
+        .query(&[
+            ("state", STR, "pending, delivering, delivered or dead"),
+            ("limit", INT, "rows (default 100, at most 1000)"),
+        ]),
+        r(
+            "POST",
+            "/notifications/{notification}/retry",
+            "queue a dead letter again",
+            post(subscriptions::retry),
+        ),
+        r(
+            "POST",
+            "/system/webhooks/{webhook_type}/test",
+            "send a test notification to a configured webhook (admin)",
+            post(subscriptions::test_webhook),
+        )
+        .query(&[(
+            "notification_type",
+            STR,
+            "tag_update, analysis_update, vuln_update or policy_eval",
+        )]),
         r("GET", "/system", "service status", get(system::status)),
         r(
             "GET",

@@ -99,6 +99,10 @@ pub(crate) async fn store_bundle(
     if active {
         state.db().activate_policy(account, &id, t).await?;
     }
+    if record.active {
+        // The active bundle's content changed: re-evaluate subscribed tags soon.
+        state.watch().trigger("policy_eval").await;
+    }
     Ok(record)
 }
 
@@ -209,6 +213,7 @@ pub(crate) async fn update(
             &id,
         )
         .await;
+        state.watch().trigger("policy_eval").await;
     }
     let p = owned(&state, &caller, &id).await?;
     Ok(Json(json!([record_json(&p, true)])))

@@ -1,4 +1,4 @@
-//! What every handler shares: the store, the engine, the secret sealer, the feed-sync state and
+//! What every handler shares: the store, the engine, the secret sealer, watch mode and
 //! a small cache of decoded analyses.
 
 use std::collections::{HashMap, VecDeque};
@@ -52,7 +52,7 @@ pub(crate) struct Inner {
     pub(crate) engine: Engine,
     pub(crate) sealer: Sealer,
     pub(crate) config: ApiConfig,
-    pub(crate) feed_sync: tokio::sync::Mutex<()>,
+    pub(crate) watch: anchorage_watch::Watch,
     pub(crate) analyses: Mutex<AnalysisCache>,
     pub(crate) auth_cache: Mutex<HashMap<String, [u8; 32]>>,
     pub(crate) started_at: i64,
@@ -70,14 +70,20 @@ const ANALYSIS_CACHE_SIZE: usize = 32;
 
 impl AppState {
     /// Builds the state.
-    pub fn new(db: Database, engine: Engine, sealer: Sealer, config: ApiConfig) -> Self {
+    pub fn new(
+        db: Database,
+        engine: Engine,
+        sealer: Sealer,
+        config: ApiConfig,
+        watch: anchorage_watch::Watch,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 engine,
                 sealer,
                 config,
-                feed_sync: tokio::sync::Mutex::new(()),
+                watch,
                 analyses: Mutex::new(AnalysisCache::default()),
                 auth_cache: Mutex::new(HashMap::new()),
                 started_at: crate::util::now(),
@@ -93,6 +99,11 @@ impl AppState {
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Watch mode (subscriptions, cycles, notifications).
+    pub fn watch(&self) -> &anchorage_watch::Watch {
+        &self.inner.watch
     }
 
     /// The analysis of `digest`, from the cache or decoded from the store.

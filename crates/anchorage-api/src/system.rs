@@ -1,7 +1,5 @@
 //! Ping, health, version, the swagger document, system status and feeds (§1.1, §2.8).
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::{Query, State};
 use serde_json::{Value, json};
@@ -248,52 +246,36 @@ pub(crate) async fn feeds(
 
 /// Syncs every configured source; `None` when a sync is already running.
 pub async fn sync_feeds(state: &AppState) -> Option<Value> {
-    let _guard = state.inner.feed_sync.try_lock().ok()?;
-    let started = Instant::now();
-    let results = state
-        .engine()
-        .sync_feeds(&state.inner.config.feed_sources)
-        .await;
-    let mut groups = Vec::new();
+    let outcome = state.watch().sync_feeds().await?;
     let mut ok = true;
-    for (source, result) in results {
-        match result {
-            Ok(r) => groups.push(json!({
+    let groups: Vec<Value> = outcome
+        .results
+        .iter()
+        .map(|(source, result)| match result {
+            Ok(r) => json!({
                 "group": source.to_string(),
                 "status": "success",
                 "updated_image_count": 0,
                 "updated_record_count": r.added + r.updated + r.removed,
                 "total_time_seconds": r.elapsed_ms as f64 / 1000.0,
-            })),
+            }),
             Err(e) => {
                 ok = false;
-                tracing::warn!(source = %source, error = %e, "feed sync failed");
-                groups.push(json!({
+                json!({
                     "group": source.to_string(),
                     "status": "failure",
                     "updated_image_count": 0,
                     "updated_record_count": 0,
                     "total_time_seconds": 0.0,
-                    "error": e.to_string(),
-                }));
+                    "error": e,
+                })
             }
-        }
-    }
-    let kind = if ok { "completed" } else { "failed" };
-    crate::events::emit(
-        state,
-        "admin",
-        &format!("system.feeds.sync.{kind}"),
-        if ok { "info" } else { "error" },
-        &format!("feed sync {kind}: {} source(s)", groups.len()),
-        "feeds",
-        FEED,
-    )
-    .await;
+        })
+        .collect();
     Some(json!([{
         "feed": FEED,
         "status": if ok { "success" } else { "failure" },
-        "total_time_seconds": started.elapsed().as_secs_f64(),
+        "total_time_seconds": outcome.seconds,
         "groups": groups,
     }]))
 }

@@ -114,6 +114,28 @@ impl VulnStore {
     }
 }
 
+/// One stored analysis to match again ([`Engine::rematch_batch`]).
+#[derive(Debug, Clone)]
+pub struct RematchItem {
+    /// Caller's key (the image digest).
+    pub key: String,
+    /// The analysis (file records may be left out: matching reads packages and distro).
+    pub analysis: Analysis,
+    /// Findings of the last match, when there was one.
+    pub previous: Option<Vec<Finding>>,
+}
+
+/// What matching one analysis again found.
+#[derive(Debug, Clone)]
+pub struct RematchOutcome {
+    /// The item's key.
+    pub key: String,
+    /// The new findings.
+    pub report: MatchReport,
+    /// Difference from the previous findings, when they were given.
+    pub diff: Option<FindingsDiff>,
+}
+
 /// The pipeline, built once and shared (cheap to clone: every part is behind an `Arc`).
 #[derive(Clone)]
 pub struct Engine {
@@ -273,6 +295,31 @@ impl Engine {
         }
     }
 
+    /// Every tag of a repository (`registry/repo`, paginated), with an account's registry
+    /// access (the repository watcher).
+    pub async fn list_tags_with(
+        &self,
+        repository: &str,
+        access: &ImageAccess,
+    ) -> Result<Vec<String>, EngineError> {
+        let acquire_err = |e| EngineError::Acquire {
+            source_ref: repository.to_string(),
+            error: Box::new(e),
+        };
+        match self.access_acquirer(repository, access)? {
+            Some(a) => a
+                .registry()
+                .list_tags(repository)
+                .await
+                .map_err(acquire_err),
+            None => self
+                .registry()
+                .list_tags(repository)
+                .await
+                .map_err(acquire_err),
+        }
+    }
+
     /// A one-off acquirer when the access adds credentials or insecure registries.
     fn access_acquirer(
         &self,
@@ -379,6 +426,38 @@ impl Engine {
                 let snapshot = s.snapshot().map_err(|e| store.error(e))?;
                 anchorage_match::rematch(&analysis, &snapshot, &previous)
                     .map_err(|e| match_error(&analysis, e))
+            })
+        })
+        .await
+    }
+
+    /// Matches many stored analyses against one consistent snapshot (on one blocking
+    /// thread) and diffs each against its previous findings, when given: the re-match after
+    /// a feed change. Returns the feed group state of the snapshot with the outcomes.
+    pub async fn rematch_batch(
+        &self,
+        items: Vec<RematchItem>,
+    ) -> Result<(Vec<FeedGroupStatus>, Vec<RematchOutcome>), EngineError> {
+        let store = self.store.clone();
+        blocking("re-matching", move || {
+            store.with(|s| {
+                let feeds = s.group_status().map_err(|e| store.error(e))?;
+                let snapshot = s.snapshot().map_err(|e| store.error(e))?;
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let report = anchorage_match::match_analysis(&item.analysis, &snapshot)
+                        .map_err(|e| match_error(&item.analysis, e))?;
+                    let diff = item
+                        .previous
+                        .as_deref()
+                        .map(|p| anchorage_match::diff_findings(p, &report.findings));
+                    out.push(RematchOutcome {
+                        key: item.key,
+                        report,
+                        diff,
+                    });
+                }
+                Ok((feeds, out))
             })
         })
         .await

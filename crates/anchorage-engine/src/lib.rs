@@ -13,7 +13,8 @@ mod error;
 
 pub use analyze::AnalyzeSettings;
 pub use engine::{
-    Engine, EngineOptions, EvaluateRequest, FeedStatus, ImageAccess, Vulnerabilities,
+    Engine, EngineOptions, EvaluateRequest, FeedStatus, ImageAccess, RematchItem, RematchOutcome,
+    Vulnerabilities,
 };
 pub use error::EngineError;
 

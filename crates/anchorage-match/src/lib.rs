@@ -18,7 +18,7 @@ pub use anchorage_model::{DistroTarget, distro_target};
 pub use anchorage_model::{FindingUpdate, FindingsDiff};
 pub use diff::{diff_findings, rematch};
 pub use explain::{ExplainLine, Explanation, explain};
-pub use matcher::{MatchError, MatchOptions, match_analysis, match_analysis_with};
+pub use matcher::{MatchError, MatchOptions, lookup_names, match_analysis, match_analysis_with};
 pub use nearest_fix::nearest_fix;
 pub use render::{OutputFormat, anchore_rows, render};
 

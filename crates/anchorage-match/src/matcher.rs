@@ -30,6 +30,24 @@ pub fn match_analysis(
     match_analysis_with(analysis, source, &MatchOptions::default())
 }
 
+/// The normalized package names the matcher looks up for an analysis, sorted and unique: a
+/// change of vulnerability data that touches none of them cannot change its findings (the
+/// re-match index of the engine service is built from this).
+pub fn lookup_names(analysis: &Analysis, options: &MatchOptions) -> Vec<String> {
+    let distro = distro_target(&analysis.distro);
+    let mut names: Vec<String> = analysis
+        .packages
+        .iter()
+        .filter(|p| {
+            p.package_type.is_os() || p.owner.is_none() || options.match_owned_language_packages
+        })
+        .filter_map(|p| package_target(p, distro.as_ref()).map(|t| t.lookup))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Match one analysis against vulnerability data.
 pub fn match_analysis_with(
     analysis: &Analysis,

@@ -12,6 +12,7 @@ mod roles;
 mod sections;
 mod service;
 mod settings;
+mod watch;
 
 pub use client::{
     ANCHORAGE_ACCOUNT, ANCHORAGE_PASS, ANCHORAGE_URL, ANCHORAGE_USER, ANCHORE_CLI_ACCOUNT,
@@ -34,3 +35,4 @@ pub use settings::{
     AcquireOverrides, ConfigPaths, DEFAULT_DATA_DIR, LimitSettings, RegistrySettings, Settings,
     load, load_with,
 };
+pub use watch::{CYCLES, CycleSpec, CycleTimers, HOOK_NAMES, HookSettings, WebhookConfig};

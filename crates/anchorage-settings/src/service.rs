@@ -47,6 +47,8 @@ struct RawService {
     credentials: RawCredentials,
     #[serde(default)]
     services: RawServices,
+    webhooks: Option<crate::watch::RawWebhooks>,
+    cycle_timers: Option<std::collections::BTreeMap<String, u64>>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
 }
@@ -71,6 +73,16 @@ struct RawServices {
     apiext: RawApi,
     #[serde(default)]
     analyzer: RawAnalyzer,
+    #[serde(default)]
+    catalog: RawCatalog,
+    #[serde(flatten)]
+    _other: serde_yaml_ng::Mapping,
+}
+
+#[derive(Deserialize, Default)]
+struct RawCatalog {
+    cycle_timer_seconds: Option<u64>,
+    cycle_timers: Option<std::collections::BTreeMap<String, u64>>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
 }
@@ -125,6 +137,10 @@ pub struct ServiceSettings {
     pub job_timeout_secs: u64,
     /// Largest request body.
     pub max_request_bytes: usize,
+    /// Watcher intervals (`cycle_timers`, or Anchore's `services.catalog.cycle_timers`).
+    pub cycle_timers: crate::watch::CycleTimers,
+    /// Webhook endpoints and delivery policy (`webhooks`).
+    pub webhooks: crate::watch::WebhookConfig,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -275,7 +291,25 @@ impl ServiceSettings {
                 format!("{workers} workers; at most 64"),
             ));
         }
+        let mut cycle_timers = crate::watch::CycleTimers::default();
+        if let Some(t) = raw.services.catalog.cycle_timer_seconds {
+            cycle_timers.tick_seconds = t.clamp(1, 60);
+        }
+        for values in [&raw.services.catalog.cycle_timers, &raw.cycle_timers]
+            .into_iter()
+            .flatten()
+        {
+            cycle_timers
+                .apply(values)
+                .map_err(|reason| invalid("cycle_timers", reason))?;
+        }
+        let webhooks = match raw.webhooks {
+            Some(w) => w.resolve().map_err(|(key, reason)| invalid(&key, reason))?,
+            None => crate::watch::WebhookConfig::default(),
+        };
         Ok(Self {
+            cycle_timers,
+            webhooks,
             listen,
             data_dir,
             database_url,

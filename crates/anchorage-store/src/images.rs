@@ -414,6 +414,18 @@ impl Database {
                 .await
                 .map_err(err())?;
         }
+        for sql in [
+            "DELETE FROM match_index WHERE subject_id IN (SELECT id FROM match_subjects \
+             WHERE digest = $1) AND NOT EXISTS (SELECT 1 FROM images WHERE images.digest = $1)",
+            "DELETE FROM match_subjects WHERE digest = $1 AND NOT EXISTS \
+             (SELECT 1 FROM images WHERE images.digest = $1)",
+        ] {
+            sqlx::query(sql)
+                .bind(digest.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(err())?;
+        }
         sqlx::query(
             "DELETE FROM analyses WHERE digest = $1 AND NOT EXISTS \
              (SELECT 1 FROM images WHERE images.digest = $1)",
@@ -563,6 +575,44 @@ impl Database {
         zstd::bulk::decompress(&packed, capacity)
             .map(Some)
             .map_err(|e| corrupt(format!("cannot decompress: {e}")))
+    }
+
+    /// Digests a tag of an account has pointed at, newest detection first.
+    pub async fn tag_history(
+        &self,
+        account: &str,
+        fulltag: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT digest FROM image_tags WHERE account = $1 AND fulltag = $2 \
+             ORDER BY tag_detected_at DESC, last_updated DESC",
+        )
+        .bind(account.to_string())
+        .bind(fulltag.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .and_then(|rows| rows.iter().map(|r| r.try_get("digest")).collect())
+        .map_err(query_err("reading a tag's history"))
+    }
+
+    /// (account, full tag) pairs whose latest image is `digest`.
+    pub async fn tags_currently_at(
+        &self,
+        digest: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.account, t.fulltag FROM image_tags t WHERE t.digest = $1 AND \
+             t.tag_detected_at = (SELECT MAX(u.tag_detected_at) FROM image_tags u \
+             WHERE u.account = t.account AND u.fulltag = t.fulltag) ORDER BY t.account, t.fulltag",
+        )
+        .bind(digest.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_err("reading an image's tags"))?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("account")?, r.try_get("fulltag")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(query_err("reading an image's tags"))
     }
 
     /// Number of stored analysis documents and their compressed and raw bytes.

@@ -163,6 +163,31 @@ impl Database {
         Ok(done.rows_affected())
     }
 
+    /// Queues an analysis job for every active image waiting for analysis that has no open
+    /// job (a job lost before it was queued, or given up on by a stopped process): the
+    /// `analyzer_queue` cycle. Returns how many.
+    pub async fn queue_unqueued_analyses(
+        &self,
+        max_attempts: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO jobs (kind, account, subject, state, attempts, max_attempts, created_at, \
+             updated_at) SELECT $1, i.account, i.digest, 'queued', 0, $2, $3, $3 FROM images i \
+             WHERE i.analysis_status = 'not_analyzed' AND i.image_status = 'active' \
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.account = i.account \
+             AND j.subject = i.digest AND j.state IN ('queued', 'running')) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(ANALYZE)
+        .bind(max_attempts)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(query_err("queueing waiting analyses"))?;
+        Ok(done.rows_affected())
+    }
+
     /// Jobs by state.
     pub async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")

@@ -4,17 +4,22 @@
 //! inside a transaction, recorded in `anchorage_migrations`. The repositories of the engine
 //! service are methods of [`Database`], one module per area: accounts and users, images with
 //! their tags and (compressed, per-digest) analysis documents, the leased job queue, policy
-//! bundles and evaluations, registries, events.
+//! bundles and evaluations, registries, events; and for watch mode: subscriptions, cycle
+//! leases, the re-match index and feed changes, webhook deliveries.
 
 mod accounts;
+mod cycles;
 mod error;
 mod events;
 mod images;
 mod jobs;
+mod matchindex;
 mod migrate;
+mod notifications;
 mod policies;
 mod registries;
 mod seal;
+mod subscriptions;
 
 use std::str::FromStr as _;
 
@@ -22,14 +27,23 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 pub use accounts::{Account, User};
+pub use cycles::CycleState;
 pub use error::{StoreError, StoreErrorKind};
 pub use events::{EventFilter, EventRecord};
 pub use images::{AddImage, Added, FinishedAnalysis, ImageFilter, ImageRecord, TagRecord};
 pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, QueueDepth};
+pub use matchindex::{FeedChange, MatchSubject};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
+pub use notifications::{
+    DEAD, DELIVERED, DELIVERING, NewNotification, NotificationCounts, NotificationRecord, PENDING,
+};
 pub use policies::{EvaluationRecord, PolicyRecord};
 pub use registries::{OpenedCredential, RegistryRecord};
 pub use seal::Sealer;
+pub use subscriptions::{
+    REPO_UPDATE, SUBSCRIPTION_TYPES, Subscription, SubscriptionFilter, TAG_SUBSCRIPTION_TYPES,
+    subscription_id,
+};
 
 /// Wraps a driver error with the step that failed.
 pub(crate) fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -36,6 +36,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_service.sql"),
         postgres: include_str!("../migrations/postgres/0002_service.sql"),
     },
+    Migration {
+        version: 3,
+        description: "watch",
+        sqlite: include_str!("../migrations/sqlite/0003_watch.sql"),
+        postgres: include_str!("../migrations/postgres/0003_watch.sql"),
+    },
 ];
 
 /// A migration recorded as applied.

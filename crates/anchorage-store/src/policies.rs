@@ -216,6 +216,23 @@ impl Database {
             .map_err(query_err("storing an evaluation"))
     }
 
+    /// The newest evaluation of a tag of an account, whatever image it was.
+    pub async fn latest_evaluation_for_tag(
+        &self,
+        account: &str,
+        tag: &str,
+    ) -> Result<Option<EvaluationRecord>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM evaluations WHERE account = $1 AND tag = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(account.to_string())
+        .bind(tag.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .and_then(|r| r.as_ref().map(evaluation).transpose())
+        .map_err(query_err("reading evaluations"))
+    }
+
     /// Evaluations of an image for a tag, newest first (`limit` rows at most).
     pub async fn evaluations(
         &self,

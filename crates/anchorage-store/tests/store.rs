@@ -362,3 +362,192 @@ async fn postgres_concurrent_workers_never_claim_the_same_job() {
     db.close().await;
     fresh.drop_it().await;
 }
+
+/// Subscriptions, cycle leases, the re-match index and webhook deliveries on one backend.
+async fn watch_behaviour(db: &Database) {
+    // Subscriptions: deterministic ids (Anchore's md5 of account+key+type), idempotent adds
+    // that activate but never deactivate.
+    let id = anchorage_store::subscription_id("admin", "docker.io/a:1", "tag_update");
+    assert_eq!(id.len(), 32);
+    let s = db
+        .ensure_subscription("admin", "tag_update", "docker.io/a:1", None, false, 1)
+        .await
+        .unwrap();
+    assert_eq!((s.subscription_id.as_str(), s.active), (id.as_str(), false));
+    let s = db
+        .ensure_subscription("admin", "tag_update", "docker.io/a:1", None, true, 2)
+        .await
+        .unwrap();
+    assert!(s.active);
+    let s = db
+        .ensure_subscription("admin", "tag_update", "docker.io/a:1", None, false, 3)
+        .await
+        .unwrap();
+    assert!(s.active, "an add never deactivates");
+    assert!(
+        db.subscribed("admin", "tag_update", "docker.io/a:1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.subscribed("other", "tag_update", "docker.io/a:1")
+            .await
+            .unwrap()
+    );
+    db.update_subscription("admin", &id, Some(false), None, 4)
+        .await
+        .unwrap();
+    assert!(
+        !db.subscribed("admin", "tag_update", "docker.io/a:1")
+            .await
+            .unwrap()
+    );
+
+    // Cycle leases: one holder at a time, once per interval, early on request.
+    assert!(db.take_cycle("c", "p1", 60, 100, 130).await.unwrap());
+    assert!(
+        !db.take_cycle("c", "p2", 60, 101, 131).await.unwrap(),
+        "lease held"
+    );
+    db.finish_cycle("c", "p1", 102, None).await.unwrap();
+    assert!(
+        !db.take_cycle("c", "p2", 60, 103, 133).await.unwrap(),
+        "not due"
+    );
+    db.request_cycle("c", 104).await.unwrap();
+    assert!(
+        db.take_cycle("c", "p2", 60, 104, 134).await.unwrap(),
+        "requested"
+    );
+    // p2 dies holding the lease: it expires, and p1 takes the cycle when it is due.
+    assert!(!db.take_cycle("c", "p1", 60, 120, 150).await.unwrap());
+    assert!(db.take_cycle("c", "p1", 60, 170, 200).await.unwrap());
+
+    // The index: names -> subjects.
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    db.index_analysis(
+        "sha256:a",
+        b"{}",
+        &names(&["lodash", "zlib"]),
+        Some(b"[]"),
+        5,
+    )
+    .await
+    .unwrap();
+    db.index_analysis("sha256:b", b"{}", &names(&["zlib"]), None, 5)
+        .await
+        .unwrap();
+    let hit = db.subjects_for_names(&names(&["lodash"])).await.unwrap();
+    assert_eq!(
+        hit.iter().map(|s| s.digest.as_str()).collect::<Vec<_>>(),
+        ["sha256:a"]
+    );
+    assert_eq!(
+        db.subjects_for_names(&names(&["zlib", "x"]))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let (input, findings) = db.match_subject("sha256:b").await.unwrap().unwrap();
+    assert_eq!((input.as_slice(), findings), (b"{}".as_slice(), None));
+    let change = db
+        .add_feed_change(Some(&names(&["zlib"])), 6)
+        .await
+        .unwrap();
+    let pending = db.pending_feed_changes().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        pending[0].names.as_deref(),
+        Some(names(&["zlib"]).as_slice())
+    );
+    db.finish_feed_changes(&[change], 7).await.unwrap();
+    assert!(db.pending_feed_changes().await.unwrap().is_empty());
+
+    // Deliveries: queued once per id and hook, leased, retried, dead.
+    let n = anchorage_store::NewNotification {
+        notification_id: "n1".into(),
+        hook: "general".into(),
+        account: "admin".into(),
+        notification_type: "tag_update".into(),
+        subscription_key: "docker.io/a:1".into(),
+        payload: "{}".into(),
+    };
+    assert_eq!(
+        db.queue_notifications(std::slice::from_ref(&n), 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.queue_notifications(&[n], 11).await.unwrap(),
+        0,
+        "same id: once"
+    );
+    let got = db.claim_notifications("p1", 12, 20, 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(
+        db.claim_notifications("p2", 13, 21, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // p1 dies; after its lease p2 takes the delivery again (attempt 2).
+    let again = db.claim_notifications("p2", 21, 30, 10).await.unwrap();
+    assert_eq!(again[0].attempts, 2);
+    assert!(
+        db.notification_failed(again[0].id, "p2", "HTTP 500", 40, false, 22)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.claim_notifications("p2", 30, 35, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "backoff"
+    );
+    let third = db.claim_notifications("p2", 40, 45, 10).await.unwrap();
+    assert!(
+        db.notification_failed(third[0].id, "p2", "HTTP 500", 50, true, 41)
+            .await
+            .unwrap()
+    );
+    let counts = db.notification_counts().await.unwrap();
+    assert_eq!((counts.dead, counts.pending), (1, 0));
+    assert!(
+        db.retry_notification("admin", third[0].id, 60)
+            .await
+            .unwrap()
+    );
+    let fourth = db.claim_notifications("p3", 60, 70, 10).await.unwrap();
+    assert!(
+        db.notification_delivered(fourth[0].id, "p3", 61)
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.notification_counts().await.unwrap().delivered, 1);
+}
+
+#[tokio::test]
+async fn sqlite_watch_tables_behave() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = SecretString::from(format!("sqlite:{}", dir.path().join("w.sqlite").display()));
+    let db = connect(&url, &ConnectOptions::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    watch_behaviour(&db).await;
+}
+
+#[tokio::test]
+async fn postgres_watch_tables_behave() {
+    let Some(fresh) = FreshDb::create().await else {
+        return;
+    };
+    let db = connect(&fresh.url(), &ConnectOptions::default())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    watch_behaviour(&db).await;
+    db.close().await;
+    fresh.drop_it().await;
+}

@@ -3,6 +3,7 @@
 //! seeing the previous complete store until the sync commits, and an interrupted sync leaves it
 //! untouched.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use anchorage_types::FeedGroupStatus;
@@ -330,6 +331,7 @@ impl Store {
             key: key.to_string(),
             deflate: None,
             now,
+            changed: BTreeSet::new(),
         })
     }
 
@@ -364,6 +366,8 @@ pub(crate) struct Apply<'a> {
     deflate: Option<zstd::bulk::Compressor<'static>>,
     /// The sync's clock (injected in tests).
     now: DateTime<Utc>,
+    /// Normalized package names whose advisories (or scores) this sync changed.
+    changed: BTreeSet<String>,
 }
 
 impl Apply<'_> {
@@ -414,6 +418,8 @@ impl Apply<'_> {
             None => Applied::Added,
         };
         if outcome == Applied::Updated {
+            let before = self.names_of(&adv.id)?;
+            self.changed.extend(before);
             self.remove_rows(&adv.id)?;
         }
         self.tx
@@ -439,6 +445,7 @@ impl Apply<'_> {
             .collect();
         keys.sort();
         keys.dedup();
+        self.changed.extend(keys.iter().map(|(_, n)| n.clone()));
         {
             let mut stmt = self
                 .tx
@@ -492,6 +499,39 @@ impl Apply<'_> {
         Ok(())
     }
 
+    /// The package names an advisory of this source is stored under.
+    fn names_of(&self, id: &str) -> Result<Vec<String>, VulnDbError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT DISTINCT name FROM affected WHERE source_id = ?1 AND advisory_id = ?2",
+            )
+            .map_err(store_err(self.path))?;
+        let rows = stmt
+            .query_map(params![self.source_id, id], |r| r.get::<_, String>(0))
+            .map_err(store_err(self.path))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(store_err(self.path))
+    }
+
+    /// The package names of every advisory (any source) that carries this CVE: what a score
+    /// change can affect.
+    fn names_of_cve(&self, cve: &str) -> Result<Vec<String>, VulnDbError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT DISTINCT a.name FROM vuln_ids v JOIN affected a \
+                 ON a.source_id = v.source_id AND a.advisory_id = v.advisory_id \
+                 WHERE v.vuln_id = ?1",
+            )
+            .map_err(store_err(self.path))?;
+        let rows = stmt
+            .query_map(params![cve], |r| r.get::<_, String>(0))
+            .map_err(store_err(self.path))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(store_err(self.path))
+    }
+
     fn remove_rows(&self, id: &str) -> Result<(), VulnDbError> {
         let err = store_err(self.path);
         for sql in [
@@ -529,6 +569,8 @@ impl Apply<'_> {
         if existing.as_deref() == Some(digest.as_str()) {
             return Ok(Applied::Unchanged);
         }
+        let names = self.names_of_cve(&entry.id)?;
+        self.changed.extend(names);
         self.tx
             .prepare_cached(
                 "INSERT OR REPLACE INTO nvd (source_id, cve, digest, body) VALUES (?1, ?2, ?3, ?4)",
@@ -550,17 +592,33 @@ impl Apply<'_> {
     }
 
     /// Delete what the feed no longer has, recount groups, store the validators and commit.
-    /// Returns (removed, record_count).
+    /// Returns (removed, record_count, names whose advisories or scores changed).
     pub(crate) fn commit(
         self,
         etag: Option<&str>,
         last_modified: Option<&str>,
         malformed: u64,
         partial: u64,
-    ) -> Result<(u64, u64), VulnDbError> {
+    ) -> Result<(u64, u64, BTreeSet<String>), VulnDbError> {
         let err = store_err(self.path);
         let sid = self.source_id;
         let tx = &self.tx;
+        let mut changed = self.changed.clone();
+        for sql in [
+            "SELECT DISTINCT name FROM affected WHERE source_id = ?1 \
+             AND advisory_id NOT IN (SELECT id FROM seen)",
+            "SELECT DISTINCT a.name FROM nvd n JOIN vuln_ids v ON v.vuln_id = n.cve \
+             JOIN affected a ON a.source_id = v.source_id AND a.advisory_id = v.advisory_id \
+             WHERE n.source_id = ?1 AND n.cve NOT IN (SELECT id FROM seen)",
+        ] {
+            let mut stmt = tx.prepare(sql).map_err(&err)?;
+            let names = stmt
+                .query_map([sid], |r| r.get::<_, String>(0))
+                .map_err(&err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(&err)?;
+            changed.extend(names);
+        }
         let mut removed = tx
             .execute(
                 "DELETE FROM advisories WHERE source_id = ?1 AND id NOT IN (SELECT id FROM seen)",
@@ -620,6 +678,6 @@ impl Apply<'_> {
         )
         .map_err(&err)?;
         self.tx.commit().map_err(&err)?;
-        Ok((removed, count.max(0) as u64))
+        Ok((removed, count.max(0) as u64, changed))
     }
 }

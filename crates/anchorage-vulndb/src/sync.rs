@@ -1,6 +1,7 @@
 //! Feed sources and the sync driver: fetch (conditional HTTP or local), parse with the
 //! source's driver, apply to the store in one transaction.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -193,6 +194,9 @@ pub struct SyncReport {
     pub partial_samples: Vec<String>,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
+    /// Normalized package names whose advisories were added, updated or removed, or whose
+    /// CVE scores changed: only stored images holding one of them can match differently.
+    pub changed_names: BTreeSet<String>,
 }
 
 /// A downloaded feed document, or the pages of the NVD API.
@@ -663,7 +667,7 @@ fn apply_inner(
             Applied::Older => report.older += 1,
         }
     }
-    let (removed, count) = apply.commit(
+    let (removed, count, changed) = apply.commit(
         etag.as_deref(),
         last_modified.as_deref(),
         report.malformed,
@@ -671,6 +675,7 @@ fn apply_inner(
     )?;
     report.removed = removed;
     report.record_count = count;
+    report.changed_names = changed;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }

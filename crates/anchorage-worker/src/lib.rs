@@ -16,6 +16,7 @@ use anchorage_image::{AcquireRequest, RegistryCredential};
 use anchorage_store::{
     ANALYZE, ANALYZE_FORCE, Database, EventRecord, FinishedAnalysis, Job, Sealer,
 };
+use anchorage_watch::Watch;
 use tokio::sync::watch;
 
 /// How workers run.
@@ -42,6 +43,7 @@ pub struct Worker {
     engine: Engine,
     sealer: Sealer,
     options: Arc<WorkerOptions>,
+    watch: Option<Watch>,
 }
 
 fn now() -> i64 {
@@ -75,7 +77,16 @@ impl Worker {
             engine,
             sealer,
             options: Arc::new(options),
+            watch: None,
         }
+    }
+
+    /// Indexes each new analysis for re-matching and queues `analysis_update` notifications
+    /// through watch mode.
+    #[must_use]
+    pub fn with_watch(mut self, watch: Watch) -> Self {
+        self.watch = Some(watch);
+        self
     }
 
     /// Runs `count` workers until `shutdown` turns true; a job running at shutdown is given
@@ -179,6 +190,9 @@ impl Worker {
             tracing::warn!(error = %e, "cannot record a failed analysis");
         }
         let _ = self.db.finish_job(job.id, owner, Some(reason), t).await;
+        if let Some(w) = &self.watch {
+            w.on_analysis_failed(&job.account, &job.subject).await;
+        }
         self.event(
             &job.account,
             "user.image.analysis.failed",
@@ -243,7 +257,7 @@ impl Worker {
                     now: now(),
                 })
                 .await?;
-            self.done(job).await;
+            self.done(job, None).await;
             return Ok(());
         }
         let mut access = self.access(&job.account).await?;
@@ -264,10 +278,17 @@ impl Worker {
             .map(|d| d.encoded().to_string())
             .unwrap_or_default();
         let metadata = metadata_json(&analysis);
-        let document = tokio::task::spawn_blocking(move || serde_json::to_vec(&analysis))
-            .await
-            .map_err(|e| JobError::Encode(e.to_string()))?
-            .map_err(|e| JobError::Encode(e.to_string()))?;
+        // Encode the document, then keep the analysis without its file records (what
+        // re-matching reads) and free those.
+        let (document, analysis) = tokio::task::spawn_blocking(move || {
+            let mut analysis = analysis;
+            let document = serde_json::to_vec(&analysis);
+            analysis.files = Vec::new();
+            document.map(|d| (d, analysis))
+        })
+        .await
+        .map_err(|e| JobError::Encode(e.to_string()))?
+        .map_err(|e| JobError::Encode(e.to_string()))?;
         self.db
             .finish_analysis(&FinishedAnalysis {
                 account: &job.account,
@@ -279,12 +300,15 @@ impl Worker {
                 now: now(),
             })
             .await?;
-        self.done(job).await;
+        self.done(job, Some(analysis)).await;
         Ok(())
     }
 
-    async fn done(&self, job: &Job) {
+    async fn done(&self, job: &Job, analysis: Option<Analysis>) {
         tracing::info!(account = %job.account, digest = %job.subject, "analysis completed");
+        if let Some(w) = &self.watch {
+            w.on_analyzed(&job.account, &job.subject, analysis).await;
+        }
         self.event(
             &job.account,
             "user.image.analysis.completed",

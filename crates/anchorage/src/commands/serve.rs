@@ -35,7 +35,8 @@ pub(crate) struct Args {
     /// Analysis workers in this process (default `services.analyzer.max_threads`, else 2).
     #[arg(long)]
     workers: Option<usize>,
-    /// Do not sync the feeds at start-up.
+    /// Do not sync the feeds at start-up (the `feed_sync` cycle's next run is one interval
+    /// away).
     #[arg(long)]
     no_initial_sync: bool,
 }
@@ -223,7 +224,27 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         host_id: host_id.clone(),
         base_url: format!("http://{}", service.listen),
     };
-    let state = AppState::new(db.clone(), engine.clone(), sealer.clone(), config);
+    let watch = anchorage_watch::Watch::new(
+        db.clone(),
+        engine.clone(),
+        sealer.clone(),
+        anchorage_watch::WatchOptions {
+            host_id: host_id.clone(),
+            timers: service.cycle_timers.clone(),
+            webhooks: service.webhooks.clone(),
+            feed_sources: config.feed_sources.clone(),
+            insecure_registries: service.insecure_registries.clone(),
+            max_attempts: i64::from(service.max_attempts),
+        },
+    )
+    .context("watch mode")?;
+    let state = AppState::new(
+        db.clone(),
+        engine.clone(),
+        sealer.clone(),
+        config,
+        watch.clone(),
+    );
     anchorage_api::bootstrap(&state)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrap: {}", e.message))?;
@@ -242,15 +263,15 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
             host_id,
         },
     );
-    let workers = tokio::spawn(worker.run(stopped));
-    if !args.no_initial_sync {
-        let s = state.clone();
-        tokio::spawn(async move {
-            if anchorage_api::sync_feeds(&s).await.is_some() {
-                tracing::info!("initial feed sync finished");
-            }
-        });
+    let worker = worker.with_watch(watch.clone());
+    let workers = tokio::spawn(worker.run(stopped.clone()));
+    if args.no_initial_sync {
+        db.postpone_cycle("feed_sync", chrono::Utc::now().timestamp())
+            .await?;
     }
+    // The cycles (watchers, feed sync, notifications), each once cluster-wide; the first
+    // `feed_sync` run is the start-up sync.
+    let cycles = tokio::spawn(watch.run(stopped));
     let listener = tokio::net::TcpListener::bind(service.listen)
         .await
         .with_context(|| format!("cannot listen on {}", service.listen))?;
@@ -271,6 +292,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         .context("server")?;
     let _ = stop.send(true);
     let _ = workers.await;
+    let _ = cycles.await;
     db.close().await;
     drop(lock);
     Ok(ExitStatus::Ok)

@@ -46,8 +46,29 @@ pub(crate) fn spawn_serve(
     insecure: &str,
     log: &Path,
 ) -> Child {
+    spawn_serve_with(dir, port, database_url, insecure, log, &Options::default())
+}
+
+/// What a test changes in [`spawn_serve`]'s defaults.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    /// `ANCHORAGE_FEED_SOURCES` instead of the corpus feeds.
+    pub(crate) feeds: Option<String>,
+    /// `--config` file.
+    pub(crate) config: Option<PathBuf>,
+}
+
+/// [`spawn_serve`] with other feeds or a config file.
+pub(crate) fn spawn_serve_with(
+    dir: &Path,
+    port: u16,
+    database_url: Option<&str>,
+    insecure: &str,
+    log: &Path,
+    options: &Options,
+) -> Child {
     let corpus = corpus_dir();
-    let feeds = [
+    let default_feeds = [
         format!("osv:{}", corpus.join("osv/npm").display()),
         format!("osv:{}", corpus.join("osv/PyPI").display()),
         format!("osv:{}", corpus.join("osv/Maven").display()),
@@ -57,6 +78,7 @@ pub(crate) fn spawn_serve(
         ),
     ]
     .join(",");
+    let feeds = options.feeds.clone().unwrap_or(default_feeds);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_anchorage"));
     cmd.args([
         "serve",
@@ -76,6 +98,9 @@ pub(crate) fn spawn_serve(
     .stderr(std::fs::File::create(log).unwrap());
     if let Some(url) = database_url {
         cmd.env("ANCHORAGE_DATABASE_URL", url);
+    }
+    if let Some(config) = &options.config {
+        cmd.arg("--config").arg(config);
     }
     cmd.spawn().unwrap()
 }
@@ -111,13 +136,23 @@ impl Server {
         database_url: Option<&str>,
         insecure: &str,
     ) -> Server {
+        Server::start_with(dir, database_url, insecure, &Options::default())
+    }
+
+    /// [`Server::start_in`] with other feeds or a config file.
+    pub(crate) fn start_with(
+        dir: tempfile::TempDir,
+        database_url: Option<&str>,
+        insecure: &str,
+        options: &Options,
+    ) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let log = dir.path().join(format!("server-{port}.log"));
-        let mut child = spawn_serve(dir.path(), port, database_url, insecure, &log);
+        let mut child = spawn_serve_with(dir.path(), port, database_url, insecure, &log, options);
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             let text = || std::fs::read_to_string(&log).unwrap_or_default();

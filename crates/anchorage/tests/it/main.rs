@@ -7,3 +7,4 @@ mod sbom;
 mod serve;
 mod settings;
 mod vulns;
+mod watch;

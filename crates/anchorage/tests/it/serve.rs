@@ -19,10 +19,10 @@ use crate::engine::{
     ADMIN_PASSWORD, PushedApp, REGISTRY_PASSWORD, REGISTRY_USER, Server, WARN_ONLY_BUNDLE,
 };
 
-const CLI: &str = "/opt/anchorecli-venv/bin/anchore-cli";
+pub(crate) const CLI: &str = "/opt/anchorecli-venv/bin/anchore-cli";
 
 /// anchore-cli against a [`Server`].
-trait AnchoreCli {
+pub(crate) trait AnchoreCli {
     /// Runs anchore-cli as `user`; returns (exit code, stdout + stderr).
     fn cli(&self, user: &str, pass: &str, args: &[&str]) -> (i32, String);
     /// Runs anchore-cli as admin.
@@ -306,7 +306,12 @@ fn serve_refuses_to_start_without_an_admin_password() {
 }
 
 /// One HTTP request with curl: (status, body).
-fn http(method: &str, url: &str, auth: Option<(&str, &str)>, body: Option<&[u8]>) -> (u16, String) {
+pub(crate) fn http(
+    method: &str,
+    url: &str,
+    auth: Option<(&str, &str)>,
+    body: Option<&[u8]>,
+) -> (u16, String) {
     let mut cmd = Command::new("curl");
     cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
     cmd.args(["-H", "Content-Type: application/json"]);
