@@ -126,6 +126,8 @@ struct Inner {
     sender: webhook::Sender,
     wake: Notify,
     feed_sync: tokio::sync::Mutex<()>,
+    /// When this process last finished a sync of its own (epoch seconds).
+    own_sync: std::sync::atomic::AtomicI64,
     running: Mutex<HashSet<&'static str>>,
 }
 
@@ -161,6 +163,7 @@ impl Watch {
                 sender,
                 wake: Notify::new(),
                 feed_sync: tokio::sync::Mutex::new(()),
+                own_sync: std::sync::atomic::AtomicI64::new(0),
                 running: Mutex::new(HashSet::new()),
             }),
         })
@@ -193,6 +196,7 @@ impl Watch {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let tick = Duration::from_secs(self.inner.options.timers.tick_seconds.max(1));
         let mut tasks = tokio::task::JoinSet::new();
+        let mut followed = now();
         loop {
             if *shutdown.borrow() {
                 break;
@@ -217,6 +221,7 @@ impl Watch {
                 });
             }
             while tasks.try_join_next().is_some() {}
+            self.follow_feed_sync(&mut followed).await;
             tokio::select! {
                 () = tokio::time::sleep(tick) => {}
                 () = self.inner.wake.notified() => {}
@@ -226,6 +231,43 @@ impl Watch {
         // Cycles stop with the process; a lease left behind expires.
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
+    }
+
+    /// Every process keeps its own copy of the vulnerability data (a local store it matches
+    /// against): when another process finished a `feed_sync` run since this one last looked,
+    /// this one syncs its copy from the same sources (re-matching and notifying are the
+    /// other process' job, done once).
+    async fn follow_feed_sync(&self, followed: &mut i64) {
+        let finished = match self.inner.db.cycles().await {
+            Ok(c) => c
+                .into_iter()
+                .find(|c| c.name == "feed_sync")
+                .map_or(0, |c| c.last_finished),
+            Err(_) => return,
+        };
+        let own = self
+            .inner
+            .own_sync
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if finished <= (*followed).max(own) {
+            return;
+        }
+        *followed = finished;
+        let Ok(_guard) = self.inner.feed_sync.try_lock() else {
+            // This process is syncing (it may be the one that ran the cycle).
+            return;
+        };
+        let results = self
+            .inner
+            .engine
+            .sync_feeds(&self.inner.options.feed_sources)
+            .await;
+        let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+        tracing::info!(
+            sources = results.len(),
+            failed,
+            "followed another process' feed sync"
+        );
     }
 
     /// Runs cycle `name` when it is due and its lease is free.
@@ -480,6 +522,9 @@ impl Watch {
                 }
             }
         }
+        self.inner
+            .own_sync
+            .store(now() + 1, std::sync::atomic::Ordering::Relaxed);
         let changed = names.len();
         if !names.is_empty() {
             let names: Vec<String> = names.into_iter().collect();

@@ -53,6 +53,12 @@ enum Command {
     /// Engine client: registry credentials the engine pulls with.
     #[command(subcommand)]
     Registry(commands::client::registry::Command),
+    /// Engine client: what the engine watches and notifies about.
+    #[command(subcommand)]
+    Subscription(commands::client::subscription::Command),
+    /// Engine client: watched repositories (new tags are added and analysed).
+    #[command(subcommand)]
+    Repo(commands::client::subscription::RepoCommand),
     /// Engine client: service status, readiness, feeds.
     #[command(subcommand)]
     System(commands::client::system::Command),
@@ -89,6 +95,8 @@ async fn main() -> ExitCode {
         Command::Image(command) => commands::client::image::run(command).await,
         Command::Evaluate(command) => commands::client::evaluate::run(command).await,
         Command::Registry(command) => commands::client::registry::run(command).await,
+        Command::Subscription(command) => commands::client::subscription::run(command).await,
+        Command::Repo(command) => commands::client::subscription::run_repo(command).await,
         Command::System(command) => commands::client::system::run(command).await,
         Command::Event(command) => commands::client::event::run(command).await,
         Command::Account(command) => commands::client::account::run(command).await,

@@ -1,4 +1,4 @@
-//! The engine API client: `anchorage image|evaluate|registry|system|event|account` and the
+//! The engine API client: `anchorage image|evaluate|registry|subscription|repo|system|event|account` and the
 //! server-side `policy` subcommands talk to a running `anchorage serve` (or Anchore Engine)
 //! over its v1 REST API, mirroring anchore-cli's verbs, output and exit codes.
 //!
@@ -15,6 +15,7 @@ pub(crate) mod image;
 mod lookup;
 pub(crate) mod policy;
 pub(crate) mod registry;
+pub(crate) mod subscription;
 pub(crate) mod system;
 mod table;
 
