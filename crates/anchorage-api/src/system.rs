@@ -16,14 +16,25 @@ use crate::util::{iso, now, parse_bool};
 pub const API_VERSION: &str = "0.1.20";
 /// Version of this program.
 pub(crate) const SERVICE_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The service names `system wait` waits for (§9.10): this one process is all of them.
-const SERVICES: &[&str] = &[
+/// The Anchore service names an `api` process stands for.
+const API_SERVICES: &[&str] = &["apiext", "catalog", "policy_engine", "simplequeue"];
+/// The service names `system wait` waits for (§9.10): an `all` process is every one.
+const ALL_SERVICES: &[&str] = &[
     "apiext",
     "catalog",
     "policy_engine",
     "simplequeue",
     "analyzer",
 ];
+
+/// The Anchore service names a process of `role` (`api`, `worker`, `all`) stands for.
+pub(crate) fn service_names(role: &str) -> &'static [&'static str] {
+    match role {
+        "api" => API_SERVICES,
+        "worker" => &["analyzer"],
+        _ => ALL_SERVICES,
+    }
+}
 /// The one feed the vulnerability data is reported as.
 const FEED: &str = "vulnerabilities";
 
@@ -168,37 +179,57 @@ pub(crate) async fn openapi() -> Json<Value> {
     Json(openapi_document())
 }
 
-/// `GET system`.
+/// `GET system`: every process of the deployment (the `services` table), each as the
+/// Anchore service names of its role, up while its heartbeat is fresh.
 pub(crate) async fn status(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    let db_up = state.db().queue_depth().await.is_ok();
+    let services = match state.db().services().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the process list");
+            return unavailable_states(&state, "database unavailable");
+        }
+    };
     let db_version = schema_version(&state).await;
-    let config = &state.inner.config;
-    let states: Vec<Value> = SERVICES
-        .iter()
-        .map(|name| {
-            json!({
+    let t = now();
+    let mut states = Vec::new();
+    for s in &services {
+        let up = s.is_up(t);
+        let message = if up {
+            "available".to_string()
+        } else if s.status == "down" {
+            "stopped".to_string()
+        } else {
+            format!("no heartbeat for {} s", t - s.last_heartbeat)
+        };
+        for name in service_names(&s.role) {
+            states.push(json!({
                 "servicename": name,
-                "hostid": config.host_id,
-                "base_url": config.base_url,
-                "status": db_up,
-                "status_message": if db_up { "available" } else { "database unavailable" },
-                "version": SERVICE_VERSION,
+                "hostid": s.host_id,
+                "base_url": s.base_url,
+                "status": up,
+                "status_message": message,
+                "version": s.version,
                 "short_description": "",
                 "service_detail": {
-                    "up": db_up,
-                    "available": db_up,
+                    "up": up,
+                    "available": up,
                     "busy": false,
-                    "message": "",
-                    "version": SERVICE_VERSION,
+                    "message": message,
+                    "version": s.version,
                     "db_version": db_version,
-                    "detail": {"started_at": iso(state.inner.started_at)},
+                    "detail": {
+                        "role": s.role,
+                        "started_at": iso(s.started_at),
+                        "last_heartbeat": iso(s.last_heartbeat),
+                        "heartbeat_seconds": s.heartbeat_seconds,
+                    },
                 },
-            })
-        })
-        .collect();
+            }));
+        }
+    }
     Ok(Json(json!({"service_states": states})))
 }
 
@@ -257,6 +288,7 @@ pub async fn sync_feeds(state: &AppState) -> Option<Value> {
     let mut groups = Vec::new();
     let mut ok = true;
     for (source, result) in results {
+        anchorage_metrics::feed_synced(result.is_ok());
         match result {
             Ok(r) => groups.push(json!({
                 "group": source.to_string(),
@@ -338,4 +370,29 @@ pub(crate) async fn queue_status(
         "detail": {"queued": d.queued, "running": d.running, "failed": d.failed, "time": iso(now())},
         "version": SERVICE_VERSION,
     })))
+}
+
+/// `GET /system` when the process list cannot be read: this process alone, down.
+fn unavailable_states(state: &AppState, why: &str) -> ApiResult<Json<Value>> {
+    let config = &state.inner.config;
+    let states: Vec<Value> = service_names(&config.role)
+        .iter()
+        .map(|name| {
+            json!({
+                "servicename": name,
+                "hostid": config.host_id,
+                "base_url": config.base_url,
+                "status": false,
+                "status_message": why,
+                "version": SERVICE_VERSION,
+                "short_description": "",
+                "service_detail": {
+                    "up": false, "available": false, "busy": false, "message": why,
+                    "version": SERVICE_VERSION, "db_version": "unknown",
+                    "detail": {"role": config.role},
+                },
+            })
+        })
+        .collect();
+    Ok(Json(json!({"service_states": states})))
 }

@@ -15,6 +15,7 @@ mod migrate;
 mod policies;
 mod registries;
 mod seal;
+mod services;
 
 use std::str::FromStr as _;
 
@@ -25,11 +26,12 @@ pub use accounts::{Account, User};
 pub use error::{StoreError, StoreErrorKind};
 pub use events::{EventFilter, EventRecord};
 pub use images::{AddImage, Added, FinishedAnalysis, ImageFilter, ImageRecord, TagRecord};
-pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, QueueDepth};
+pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, KindDepth, QueueDepth};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
 pub use policies::{EvaluationRecord, PolicyRecord};
 pub use registries::{OpenedCredential, RegistryRecord};
 pub use seal::Sealer;
+pub use services::{MISSED_HEARTBEATS, ServiceRecord};
 
 /// Wraps a driver error with the step that failed.
 pub(crate) fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

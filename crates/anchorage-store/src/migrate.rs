@@ -36,6 +36,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_service.sql"),
         postgres: include_str!("../migrations/postgres/0002_service.sql"),
     },
+    // Version 3 is the watch schema (subscriptions, cycle leases, notifications).
+    Migration {
+        version: 4,
+        description: "services",
+        sqlite: include_str!("../migrations/sqlite/0004_services.sql"),
+        postgres: include_str!("../migrations/postgres/0004_services.sql"),
+    },
 ];
 
 /// A migration recorded as applied.
@@ -168,6 +175,21 @@ impl Database {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(query_err("reading anchorage_migrations"))
+    }
+
+    /// Whether every migration this program knows is applied (readiness): `Ok(None)` when
+    /// current, else the first missing version.
+    pub async fn missing_migration(&self) -> Result<Option<i64>, StoreError> {
+        let applied: std::collections::HashSet<i64> = self
+            .applied_migrations()
+            .await?
+            .into_iter()
+            .map(|m| m.version)
+            .collect();
+        Ok(MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .find(|v| !applied.contains(v)))
     }
 
     /// A value of the `schema_info` table (created by migration 1).

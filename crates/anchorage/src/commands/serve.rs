@@ -13,6 +13,7 @@ use anchorage_vulndb::{DEFAULT_OSV_ECOSYSTEMS, FeedSource, OSV_EXPORTS_BASE};
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 
+use super::serve_ops;
 use crate::ExitStatus;
 
 /// Arguments of `anchorage serve`.
@@ -38,6 +39,44 @@ pub(crate) struct Args {
     /// Do not sync the feeds at start-up.
     #[arg(long)]
     no_initial_sync: bool,
+    #[command(flatten)]
+    ops: OpsArgs,
+}
+
+/// Scale-out and operations flags of `anchorage serve`.
+#[derive(Debug, clap::Args)]
+struct OpsArgs {
+    /// What this process runs: `api` (the HTTP API), `worker` (analysis workers; HTTP only
+    /// for /health, /ready and /metrics) or `all`. Several api and worker processes share one
+    /// PostgreSQL; on SQLite only `all`.
+    #[arg(long, value_enum, default_value_t = RoleArg::All)]
+    role: RoleArg,
+    /// At SIGTERM, seconds running analyses may go on before their jobs are given back to the
+    /// queue (default `services.analyzer.shutdown_timeout_seconds`, else 30).
+    #[arg(long, value_name = "SECONDS")]
+    shutdown_timeout: Option<u64>,
+    /// Seconds between heartbeats of this process in the `services` table (default
+    /// `services.heartbeat_seconds`, else 5); three missed ones show it as down.
+    #[arg(long, value_name = "SECONDS")]
+    heartbeat_interval: Option<u64>,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RoleArg {
+    Api,
+    Worker,
+    All,
+}
+
+impl From<RoleArg> for anchorage_settings::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Api => Self::Api,
+            RoleArg::Worker => Self::Worker,
+            RoleArg::All => Self::All,
+        }
+    }
 }
 
 /// Arguments of `anchorage migrate`.
@@ -113,27 +152,6 @@ fn feed_sources(list: &[String]) -> anyhow::Result<Vec<FeedSource>> {
         .collect()
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-}
-
 /// `anchorage serve`.
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let flags = ServeFlags {
@@ -142,6 +160,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         config: args.config,
         dev: args.dev,
         workers: args.workers,
+        role: args.ops.role.into(),
+        shutdown_timeout: args.ops.shutdown_timeout,
+        heartbeat_interval: args.ops.heartbeat_interval,
     };
     let (settings, service) = service_settings(&flags)?;
     if service.dev_password {
@@ -209,10 +230,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         Some(&service.data_dir.join("vulndb")),
         crate::acquire_args::sync_options(&settings),
     )?;
-    let host_id = format!(
-        "anchorage-{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into())
-    );
+    let role = service.role;
+    let host_id = serve_ops::host_id();
+    let base_url = format!("http://{}", service.listen);
     let config = ApiConfig {
         admin_password: service.admin_password.clone(),
         admin_email: service.admin_email.clone(),
@@ -221,14 +241,28 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         feed_sources: feed_sources(&service.feed_sources)?,
         max_attempts: i64::from(service.max_attempts),
         host_id: host_id.clone(),
-        base_url: format!("http://{}", service.listen),
+        base_url: base_url.clone(),
+        role: role.as_str().to_string(),
+        metrics_enabled: service.metrics_enabled,
+        metrics_auth_disabled: service.metrics_auth_disabled,
     };
     let state = AppState::new(db.clone(), engine.clone(), sealer.clone(), config);
-    anchorage_api::bootstrap(&state)
-        .await
-        .map_err(|e| anyhow::anyhow!("bootstrap: {}", e.message))?;
+    if role.serves_api() {
+        // Several api processes may start at once on one PostgreSQL: a bootstrap that lost
+        // the race to create the admin records finds them on the next try.
+        let mut tries = 0;
+        while let Err(e) = anchorage_api::bootstrap(&state).await {
+            tries += 1;
+            anyhow::ensure!(tries < 5, "bootstrap: {}", e.message);
+            tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+        }
+    }
+    anchorage_metrics::set_build_info(env!("CARGO_PKG_VERSION"), role.as_str());
+    let heartbeat = Duration::from_secs(service.heartbeat_secs);
+    let registration =
+        serve_ops::Registration::register(&db, &host_id, role, &base_url, heartbeat).await?;
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (_stop, stopped) = serve_ops::shutdown_on_signal();
     let worker = anchorage_worker::Worker::new(
         db.clone(),
         engine,
@@ -236,13 +270,16 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         anchorage_worker::WorkerOptions {
             count: service.workers,
             poll_interval: Duration::from_millis(500),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(service.lease_secs),
             job_timeout: Duration::from_secs(service.job_timeout_secs),
             insecure_registries: service.insecure_registries.clone(),
             host_id,
+            shutdown_timeout: Duration::from_secs(service.shutdown_timeout_secs),
         },
     );
-    let workers = tokio::spawn(worker.run(stopped));
+    let workers = role
+        .runs_workers()
+        .then(|| tokio::spawn(worker.run(stopped.clone())));
     if !args.no_initial_sync {
         let s = state.clone();
         tokio::spawn(async move {
@@ -259,18 +296,32 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
     } else {
         "PostgreSQL"
     };
+    let workers_note = if role.runs_workers() {
+        format!("{} workers", service.workers)
+    } else {
+        "no workers".to_string()
+    };
     eprintln!(
-        "anchorage serve: listening on http://{}/v1 ({database}, {} workers, data in {})",
+        "anchorage serve: role {}, listening on http://{}/v1 ({database}, {workers_note}, data \
+         in {})",
+        role.as_str(),
         service.listen,
-        service.workers,
         service.data_dir.display()
     );
-    axum::serve(listener, anchorage_api::into_service(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server")?;
-    let _ = stop.send(true);
-    let _ = workers.await;
+    let beat = {
+        let stopped = stopped.clone();
+        async { registration.heartbeat(heartbeat, stopped).await }
+    };
+    let serve = axum::serve(listener, serve_ops::service(role, state))
+        .with_graceful_shutdown(serve_ops::stopped(stopped.clone()));
+    let (served, ()) = tokio::join!(serve, beat);
+    served.context("server")?;
+    // The HTTP side has stopped; running analyses finish or are given back within
+    // --shutdown-timeout.
+    if let Some(workers) = workers {
+        let _ = workers.await;
+    }
+    registration.mark_down().await;
     db.close().await;
     drop(lock);
     Ok(ExitStatus::Ok)
