@@ -347,6 +347,18 @@ pub fn routes() -> Vec<Route> {
         r("GET", "/system", "service status", get(system::status)),
         r(
             "GET",
+            "/system/services",
+            "every process and its services",
+            get(system::services),
+        ),
+        r(
+            "DELETE",
+            "/system/services/{servicename}/{host_id}",
+            "forget a process that is down (admin)",
+            delete(system::delete_service),
+        ),
+        r(
+            "GET",
             "/system/feeds",
             "feeds and groups",
             get(system::feeds),

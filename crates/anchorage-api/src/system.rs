@@ -2,8 +2,9 @@
 
 use std::time::Instant;
 
+use anchorage_store::ServiceRecord;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -179,23 +180,12 @@ pub(crate) async fn openapi() -> Json<Value> {
     Json(openapi_document())
 }
 
-/// `GET system`: every process of the deployment (the `services` table), each as the
+/// The `service_states` entries of every process (the `services` table), each process as the
 /// Anchore service names of its role, up while its heartbeat is fresh.
-pub(crate) async fn status(
-    State(state): State<AppState>,
-    _caller: Caller,
-) -> ApiResult<Json<Value>> {
-    let services = match state.db().services().await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the process list");
-            return unavailable_states(&state, "database unavailable");
-        }
-    };
-    let db_version = schema_version(&state).await;
+fn service_states(services: &[ServiceRecord], db_version: &str) -> Vec<Value> {
     let t = now();
     let mut states = Vec::new();
-    for s in &services {
+    for s in services {
         let up = s.is_up(t);
         let message = if up {
             "available".to_string()
@@ -230,7 +220,64 @@ pub(crate) async fn status(
             }));
         }
     }
-    Ok(Json(json!({"service_states": states})))
+    states
+}
+
+/// `GET system`: every process of the deployment.
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let services = match state.db().services().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the process list");
+            return unavailable_states(&state, "database unavailable");
+        }
+    };
+    let db_version = schema_version(&state).await;
+    Ok(Json(
+        json!({"service_states": service_states(&services, &db_version)}),
+    ))
+}
+
+/// `GET system/services`: the same entries as `GET system`, as a list.
+pub(crate) async fn services(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let services = state.db().services().await?;
+    let db_version = schema_version(&state).await;
+    Ok(Json(Value::Array(service_states(&services, &db_version))))
+}
+
+/// `DELETE system/services/{servicename}/{host_id}` (anchore-cli `system del`): forgets a
+/// process that is down (stopped, or silent for three heartbeats); a live one is refused (it
+/// would register again at its next heartbeat). Admin only.
+pub(crate) async fn delete_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((servicename, host_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let found =
+        state.db().services().await?.into_iter().find(|s| {
+            s.host_id == host_id && service_names(&s.role).contains(&servicename.as_str())
+        });
+    let Some(service) = found else {
+        return Err(ApiError::not_found(format!(
+            "no service {servicename} on host {host_id}"
+        )));
+    };
+    if service.is_up(now()) {
+        return Err(ApiError::conflict(format!(
+            "service {servicename} on host {host_id} is up; stop the process first"
+        )));
+    }
+    state.db().delete_service(&host_id).await?;
+    Ok(Json(
+        json!({"hostid": host_id, "servicename": servicename, "deleted": true}),
+    ))
 }
 
 /// `GET system/feeds`.

@@ -701,6 +701,14 @@ fn api_and_workers_share_postgres_report_heartbeats_and_stop_gracefully() {
     assert!(r.body.contains("stopped"), "{}", r.body);
     let (names, up) = system_entries(&api, &b_host);
     assert_eq!((names.len(), up), (1, false));
+    // anchore-cli `system del` forgets a process that is down, and refuses a live one.
+    let (code, text) = cli(&["system", "del", &c_host, "analyzer"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("Success"), "{text}");
+    assert!(system_entries(&api, &c_host).0.is_empty());
+    let (code, text) = cli(&["system", "del", &api_host, "apiext"]);
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("is up"), "{text}");
 
     // 5. Readiness follows the database: dropped (connections terminated), the api answers
     // /ready 503 with the reason, /health 200.
@@ -1013,6 +1021,15 @@ fn metrics_scrape_parses_and_moves_after_an_analysis_with_json_logs() {
         .unwrap_or_else(|| panic!("no access line for our request:\n{}", server.log()));
     assert_eq!(span(add, "request").unwrap()["route"], "/images");
     assert_eq!(add["fields"]["status"], 200);
+    let added = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "image added")
+        .unwrap_or_else(|| panic!("no 'image added' line:\n{}", server.log()));
+    assert_eq!(added["fields"]["digest"], digest.as_str());
+    assert_eq!(
+        span(added, "request").unwrap()["request_id"],
+        "ops-test-req-1"
+    );
     for l in &lines {
         if let Some(s) = span(l, "request") {
             assert!(
