@@ -254,6 +254,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         while let Err(e) = anchorage_api::bootstrap(&state).await {
             tries += 1;
             anyhow::ensure!(tries < 5, "bootstrap: {}", e.message);
+            tracing::warn!(error = %e.message, "bootstrap raced another process; retrying");
             tokio::time::sleep(Duration::from_millis(200 * tries)).await;
         }
     }

@@ -145,6 +145,19 @@ impl Proc {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Proc {
+        let mut p = Proc::spawn(role, database_url, insecure, args, env);
+        p.wait_listening(role);
+        p
+    }
+
+    /// [`Proc::start`] without waiting.
+    fn spawn(
+        role: &str,
+        database_url: Option<&str>,
+        insecure: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Proc {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = dir.path().join("serve.log");
@@ -180,25 +193,28 @@ impl Proc {
         if let Some(url) = database_url {
             cmd.env("ANCHORAGE_DATABASE_URL", url);
         }
-        let mut p = Proc {
+        Proc {
             child: cmd.spawn().unwrap(),
             port,
             log,
             dir,
-        };
+        }
+    }
+
+    /// Waits until the process accepts connections.
+    fn wait_listening(&mut self, role: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = p.child.try_wait() {
-                panic!("{role} exited with {status}:\n{}", p.log());
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{role} exited with {status}:\n{}", self.log());
             }
             assert!(
                 Instant::now() < deadline,
                 "{role} did not start:\n{}",
-                p.log()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        p
     }
 
     fn url(&self, path: &str) -> String {
@@ -492,7 +508,12 @@ fn api_and_workers_share_postgres_report_heartbeats_and_stop_gracefully() {
     let db = pg.url();
     let quick = ["--heartbeat-interval", "1", "--workers", "1"];
 
-    let api = Proc::start("api", Some(&db), &insecure, &quick, &[]);
+    // Two api processes start at once on the empty database: both migrate (one applies, under
+    // the advisory lock) and bootstrap the admin records (the loser of the race retries).
+    let mut api = Proc::spawn("api", Some(&db), &insecure, &quick, &[]);
+    let mut api2 = Proc::spawn("api", Some(&db), &insecure, &quick, &[]);
+    api.wait_listening("api");
+    api2.wait_listening("api 2");
     let mut a = Proc::start(
         "worker",
         Some(&db),
@@ -513,10 +534,20 @@ fn api_and_workers_share_postgres_report_heartbeats_and_stop_gracefully() {
         http("GET", &api.url("/v1/images"), ADMIN, None, &[]).status,
         200
     );
+    assert_eq!(
+        http("GET", &api2.url("/v1/images"), ADMIN, None, &[]).status,
+        200
+    );
+    assert_eq!(
+        pg.query("SELECT COUNT(*) FROM users WHERE username = 'admin'"),
+        "1"
+    );
 
     // Both processes are listed: the api as Anchore's four API services, the worker as the
     // analyzer; anchore-cli's `system wait` sees all five names up across the two.
     let (api_host, api_status) = service_row(&pg, &api);
+    let (api2_host, _) = service_row(&pg, &api2);
+    assert!(system_entries(&api, &api2_host).1);
     let (a_host, _) = service_row(&pg, &a);
     assert_eq!(api_status, "up");
     let (names, up) = system_entries(&api, &api_host);
@@ -727,8 +758,12 @@ fn api_and_workers_share_postgres_report_heartbeats_and_stop_gracefully() {
         http("GET", &api.url("/health"), None, None, &[]).status,
         200
     );
-    let mut api = api;
     let (status, _) = api.terminate();
+    assert_eq!(api2.terminate().0.code(), Some(0), "{}", api2.log());
+    let raced = [&api, &api2]
+        .iter()
+        .any(|p| p.log().contains("bootstrap raced another process"));
+    eprintln!("the two api processes raced at bootstrap: {raced}");
     assert_eq!(status.code(), Some(0), "{}", api.log());
     assert!(!api.log().contains("panicked"), "{}", api.log());
 }
