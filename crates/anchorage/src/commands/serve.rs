@@ -309,20 +309,26 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         service.listen,
         service.data_dir.display()
     );
-    let beat = {
-        let stopped = stopped.clone();
-        async { registration.heartbeat(heartbeat, stopped).await }
+    // The heartbeat goes on while running analyses drain, until the process is done.
+    let (beat_stop, beat_stopped) = tokio::sync::watch::channel(false);
+    let beat = async {
+        registration.heartbeat(heartbeat, beat_stopped).await;
     };
-    let serve = axum::serve(listener, serve_ops::service(role, state))
-        .with_graceful_shutdown(serve_ops::stopped(stopped.clone()));
-    let (served, ()) = tokio::join!(serve, beat);
-    served.context("server")?;
-    // The HTTP side has stopped; running analyses finish or are given back within
-    // --shutdown-timeout.
-    if let Some(workers) = workers {
-        let _ = workers.await;
-    }
+    let rest = async {
+        let served = axum::serve(listener, serve_ops::service(role, state))
+            .with_graceful_shutdown(serve_ops::stopped(stopped.clone()))
+            .await;
+        // The HTTP side has stopped; running analyses finish or are given back within
+        // --shutdown-timeout.
+        if let Some(workers) = workers {
+            let _ = workers.await;
+        }
+        let _ = beat_stop.send(true);
+        served
+    };
+    let ((), served) = tokio::join!(beat, rest);
     registration.mark_down().await;
+    served.context("server")?;
     db.close().await;
     drop(lock);
     Ok(ExitStatus::Ok)

@@ -228,11 +228,21 @@ impl Proc {
     /// Sends SIGTERM; returns the exit status and how long the process took to exit.
     fn terminate(&mut self) -> (ExitStatus, Duration) {
         let started = Instant::now();
+        self.send_term();
+        self.wait_exit(started)
+    }
+
+    /// Sends SIGTERM.
+    fn send_term(&self) {
         let ok = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(ok.success());
+    }
+
+    /// Waits for the exit; returns the status and the time since `started`.
+    fn wait_exit(&mut self, started: Instant) -> (ExitStatus, Duration) {
         let deadline = started + Duration::from_secs(120);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -614,7 +624,13 @@ fn api_and_workers_share_postgres_report_heartbeats_and_stop_gracefully() {
     wait_for("worker A to claim image 1", Duration::from_secs(30), || {
         lease_owner(&pg, &d1).starts_with(&a_host)
     });
-    let (status, took) = a.terminate();
+    let sent = Instant::now();
+    a.send_term();
+    // Draining, the worker still beats (shown up) and the API process list says so.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(analysis_status(&api, &d1), "analyzing", "{}", a.log());
+    assert!(system_entries(&api, &a_host).1, "{}", a.log());
+    let (status, took) = a.wait_exit(sent);
     assert_eq!(status.code(), Some(0), "{}", a.log());
     assert_eq!(analysis_status(&api, &d1), "analyzed", "{}", a.log());
     assert!(!a.log().contains("given back"), "{}", a.log());
@@ -693,7 +709,12 @@ fn api_and_workers_share_postgres_report_heartbeats_and_stop_gracefully() {
     assert_eq!(pg.query("SELECT COUNT(*) FROM analyses"), "2");
 
     // 3. Metrics of the worker that did the work (metrics.auth_disabled: no credentials).
+    let started = Instant::now();
     let scrape = http("GET", &c.url("/metrics"), None, None, &[]);
+    eprintln!(
+        "/metrics scrape of a worker on PostgreSQL (curl): {:?}",
+        started.elapsed()
+    );
     assert_eq!(scrape.status, 200, "{}", scrape.body);
     let samples = parse_openmetrics(&scrape.body);
     assert_eq!(
