@@ -16,6 +16,7 @@ mod content;
 mod error;
 mod events;
 mod images;
+mod ops;
 mod policies;
 mod query;
 mod registries;
@@ -35,6 +36,7 @@ use axum::routing::{get, post};
 pub use accounts::bootstrap;
 pub use auth::hash_password;
 pub use error::{ApiError, ApiResult};
+pub use ops::REQUEST_ID;
 pub use state::{ApiConfig, AppState};
 pub use system::{API_VERSION, openapi_document, sync_feeds};
 
@@ -431,6 +433,18 @@ pub fn routes() -> Vec<Route> {
         r("GET", "/system", "service status", get(system::status)),
         r(
             "GET",
+            "/system/services",
+            "every process and its services",
+            get(system::services),
+        ),
+        r(
+            "DELETE",
+            "/system/services/{servicename}/{host_id}",
+            "forget a process that is down (admin)",
+            delete(system::delete_service),
+        ),
+        r(
+            "GET",
             "/system/feeds",
             "feeds and groups",
             get(system::feeds),
@@ -609,13 +623,34 @@ fn normalize_path(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
     text.parse().ok()
 }
 
+/// The operations endpoints every role serves (not part of the v1 API documents): readiness
+/// and Prometheus metrics; `/health` is a v1 route.
+fn ops_routes() -> Router<AppState> {
+    Router::new()
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+}
+
 /// The router of every route, ready to serve. Wrap it with [`into_service`] to serve it with
 /// path normalization.
 pub fn router(state: AppState) -> Router {
     let limit = state.inner.config.max_request_bytes;
     api_routes()
+        .merge(ops_routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(envelope))
+        .layer(middleware::from_fn(ops::observe))
+        .with_state(state)
+}
+
+/// The router of a process without the API (the `worker` role): `/health`, `/ready` and
+/// `/metrics` only, so orchestrator probes and scrapes work; everything else is 404.
+pub fn probe_router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(system::health))
+        .merge(ops_routes())
+        .layer(middleware::from_fn(envelope))
+        .layer(middleware::from_fn(ops::observe))
         .with_state(state)
 }
 
@@ -624,7 +659,19 @@ pub fn router(state: AppState) -> Router {
 pub fn into_service(
     state: AppState,
 ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
-    let inner = router(state);
+    normalized(router(state))
+}
+
+/// [`probe_router`] with path normalization, for `axum::serve`.
+pub fn into_probe_service(
+    state: AppState,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    normalized(probe_router(state))
+}
+
+fn normalized(
+    inner: Router,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
     Router::new()
         .fallback_service(tower::ServiceExt::<Request<Body>>::map_request(
             inner,

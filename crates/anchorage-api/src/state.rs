@@ -28,8 +28,14 @@ pub struct ApiConfig {
     pub max_attempts: i64,
     /// This process' host id (`GET system`).
     pub host_id: String,
-    /// Base URL reported by `GET system`.
+    /// Base URL of this process (`GET system` when the process list cannot be read).
     pub base_url: String,
+    /// This process' role: `api`, `worker` or `all`.
+    pub role: String,
+    /// Whether `GET /metrics` is served (`metrics.enabled`).
+    pub metrics_enabled: bool,
+    /// Whether `GET /metrics` is served without basic auth (`metrics.auth_disabled`).
+    pub metrics_auth_disabled: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -37,6 +43,7 @@ impl std::fmt::Debug for ApiConfig {
         f.debug_struct("ApiConfig")
             .field("max_request_bytes", &self.max_request_bytes)
             .field("host_id", &self.host_id)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -55,7 +62,6 @@ pub(crate) struct Inner {
     pub(crate) watch: anchorage_watch::Watch,
     pub(crate) analyses: Mutex<AnalysisCache>,
     pub(crate) auth_cache: Mutex<HashMap<String, [u8; 32]>>,
-    pub(crate) started_at: i64,
 }
 
 /// Decoded analyses by digest, the most recent few (decoding a large document costs more than
@@ -86,7 +92,6 @@ impl AppState {
                 watch,
                 analyses: Mutex::new(AnalysisCache::default()),
                 auth_cache: Mutex::new(HashMap::new()),
-                started_at: crate::util::now(),
             }),
         }
     }

@@ -20,6 +20,12 @@
 //!     max_threads: 2                    # analysis workers in this process
 //!     max_attempts: 3                   # ours: attempts per analysis job
 //!     job_timeout_seconds: 3600         # ours
+//!     lease_seconds: 60                 # ours: job lease, renewed every third of it
+//!     shutdown_timeout_seconds: 30      # ours: SIGTERM grace for running analyses
+//!   heartbeat_seconds: 5                # ours: `services` table heartbeat interval
+//! metrics:
+//!   enabled: true                       # GET /metrics (Prometheus)
+//!   auth_disabled: false                # true: /metrics without basic auth
 //! ```
 //!
 //! `${VAR}` in a value is replaced by that environment variable, as in Anchore's shipped file.
@@ -28,7 +34,7 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use crate::SettingsError;
@@ -49,6 +55,16 @@ struct RawService {
     services: RawServices,
     webhooks: Option<crate::watch::RawWebhooks>,
     cycle_timers: Option<std::collections::BTreeMap<String, u64>>,
+    #[serde(default)]
+    metrics: RawMetrics,
+    #[serde(flatten)]
+    _other: serde_yaml_ng::Mapping,
+}
+
+#[derive(Deserialize, Default)]
+struct RawMetrics {
+    enabled: Option<bool>,
+    auth_disabled: Option<bool>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
 }
@@ -75,6 +91,7 @@ struct RawServices {
     analyzer: RawAnalyzer,
     #[serde(default)]
     catalog: RawCatalog,
+    heartbeat_seconds: Option<u64>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
 }
@@ -101,8 +118,43 @@ struct RawAnalyzer {
     max_threads: Option<usize>,
     max_attempts: Option<u32>,
     job_timeout_seconds: Option<u64>,
+    lease_seconds: Option<u64>,
+    shutdown_timeout_seconds: Option<u64>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
+}
+
+/// What an `anchorage serve` process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// The HTTP API only (Anchore's apiext, catalog, policy_engine, simplequeue).
+    Api,
+    /// Analysis workers only (Anchore's analyzer), with `/health`, `/ready`, `/metrics`.
+    Worker,
+    /// Both (the default; the only role on SQLite).
+    #[default]
+    All,
+}
+
+impl Role {
+    /// `api`, `worker` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Api => "api",
+            Role::Worker => "worker",
+            Role::All => "all",
+        }
+    }
+
+    /// Whether the process serves the HTTP API.
+    pub fn serves_api(self) -> bool {
+        matches!(self, Role::Api | Role::All)
+    }
+
+    /// Whether the process runs analysis workers.
+    pub fn runs_workers(self) -> bool {
+        matches!(self, Role::Worker | Role::All)
+    }
 }
 
 /// Resolved settings of `anchorage serve`.
@@ -141,6 +193,20 @@ pub struct ServiceSettings {
     pub cycle_timers: crate::watch::CycleTimers,
     /// Webhook endpoints and delivery policy (`webhooks`).
     pub webhooks: crate::watch::WebhookConfig,
+    /// What this process runs.
+    pub role: Role,
+    /// Job lease length, seconds (`services.analyzer.lease_seconds`, default 60).
+    pub lease_secs: u64,
+    /// At SIGTERM, how long running analyses may go on before their jobs are given back
+    /// (`--shutdown-timeout`, `services.analyzer.shutdown_timeout_seconds`, default 30).
+    pub shutdown_timeout_secs: u64,
+    /// Heartbeat interval of the `services` table (`--heartbeat-interval`,
+    /// `services.heartbeat_seconds`, default 5).
+    pub heartbeat_secs: u64,
+    /// Whether `GET /metrics` is served (`metrics.enabled`, default true).
+    pub metrics_enabled: bool,
+    /// Whether `GET /metrics` needs no basic auth (`metrics.auth_disabled`, default false).
+    pub metrics_auth_disabled: bool,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -149,6 +215,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("workers", &self.workers)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +233,12 @@ pub struct ServeFlags {
     pub dev: bool,
     /// `--workers`.
     pub workers: Option<usize>,
+    /// `--role`.
+    pub role: Role,
+    /// `--shutdown-timeout` (seconds).
+    pub shutdown_timeout: Option<u64>,
+    /// `--heartbeat-interval` (seconds).
+    pub heartbeat_interval: Option<u64>,
 }
 
 /// Replaces `${VAR}` with the variable's value (unset: empty).
@@ -307,9 +380,36 @@ impl ServiceSettings {
             Some(w) => w.resolve().map_err(|(key, reason)| invalid(&key, reason))?,
             None => crate::watch::WebhookConfig::default(),
         };
+        let sqlite = database_url.expose_secret().starts_with("sqlite:");
+        if sqlite && flags.role != Role::All {
+            return Err(SettingsError::Value {
+                name: "--role".into(),
+                reason: format!(
+                    "role {} needs PostgreSQL (ANCHORAGE_DATABASE_URL=postgres://... or \
+                     credentials.database.db_connect): on SQLite, the single-process embedded \
+                     mode, only --role all runs",
+                    flags.role.as_str()
+                ),
+            });
+        }
+        let analyzer = &raw.services.analyzer;
         Ok(Self {
             cycle_timers,
             webhooks,
+            role: flags.role,
+            lease_secs: analyzer.lease_seconds.unwrap_or(60).clamp(3, 3600),
+            shutdown_timeout_secs: flags
+                .shutdown_timeout
+                .or(analyzer.shutdown_timeout_seconds)
+                .unwrap_or(30)
+                .min(86_400),
+            heartbeat_secs: flags
+                .heartbeat_interval
+                .or(raw.services.heartbeat_seconds)
+                .unwrap_or(5)
+                .clamp(1, 300),
+            metrics_enabled: raw.metrics.enabled.unwrap_or(true),
+            metrics_auth_disabled: raw.metrics.auth_disabled.unwrap_or(false),
             listen,
             data_dir,
             database_url,
@@ -426,5 +526,57 @@ mod tests {
         assert_eq!(s.listen.port(), 8338);
         assert_eq!(s.workers, 3);
         assert!(s.database_url.expose_secret().starts_with("postgresql://"));
+        // Defaults of the operations keys.
+        assert_eq!(s.role, Role::All);
+        assert_eq!(
+            (s.lease_secs, s.shutdown_timeout_secs, s.heartbeat_secs),
+            (60, 30, 5)
+        );
+        assert!(s.metrics_enabled && !s.metrics_auth_disabled);
+    }
+
+    #[test]
+    fn operations_keys_are_read_and_flags_win() {
+        let dir = tempfile::tempdir().ok();
+        let Some(dir) = dir else { return };
+        let path = dir.path().join("anchorage.yaml");
+        let yaml = "credentials:\n  database:\n    db_connect: postgresql://u@127.0.0.1:5432/x\nservices:\n  heartbeat_seconds: 2\n  analyzer:\n    lease_seconds: 20\n    shutdown_timeout_seconds: 9\nmetrics:\n  enabled: false\n  auth_disabled: true\n";
+        assert!(std::fs::write(&path, yaml).is_ok());
+        let flags = ServeFlags {
+            config: Some(path),
+            dev: true,
+            role: Role::Worker,
+            shutdown_timeout: Some(4),
+            ..ServeFlags::default()
+        };
+        let s = ServiceSettings::resolve(&flags, &crate::Settings::default(), &env_of(&[]));
+        let s = s.map_err(|e| e.to_string());
+        assert!(s.is_ok(), "{:?}", s.err());
+        let Ok(s) = s else { return };
+        assert_eq!(s.role, Role::Worker);
+        assert_eq!(
+            (s.lease_secs, s.shutdown_timeout_secs, s.heartbeat_secs),
+            (20, 4, 2)
+        );
+        assert!(!s.metrics_enabled && s.metrics_auth_disabled);
+    }
+
+    #[test]
+    fn roles_other_than_all_are_refused_on_sqlite() {
+        for role in [Role::Api, Role::Worker] {
+            let flags = ServeFlags {
+                dev: true,
+                role,
+                ..ServeFlags::default()
+            };
+            let err = ServiceSettings::resolve(&flags, &crate::Settings::default(), &env_of(&[]))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains("needs PostgreSQL") && err.contains(role.as_str()),
+                "{err}"
+            );
+        }
     }
 }

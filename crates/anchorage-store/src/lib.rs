@@ -20,6 +20,7 @@ mod policies;
 mod registries;
 mod seal;
 mod subscriptions;
+mod services;
 
 use std::str::FromStr as _;
 
@@ -31,7 +32,7 @@ pub use cycles::CycleState;
 pub use error::{StoreError, StoreErrorKind};
 pub use events::{EventFilter, EventRecord};
 pub use images::{AddImage, Added, FinishedAnalysis, ImageFilter, ImageRecord, TagRecord};
-pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, QueueDepth};
+pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, KindDepth, QueueDepth};
 pub use matchindex::{FeedChange, MatchSubject};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
 pub use notifications::{
@@ -44,6 +45,7 @@ pub use subscriptions::{
     REPO_UPDATE, SUBSCRIPTION_TYPES, Subscription, SubscriptionFilter, TAG_SUBSCRIPTION_TYPES,
     subscription_id,
 };
+pub use services::{MISSED_HEARTBEATS, ServiceRecord};
 
 /// Wraps a driver error with the step that failed.
 pub(crate) fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -42,6 +42,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_watch.sql"),
         postgres: include_str!("../migrations/postgres/0003_watch.sql"),
     },
+    Migration {
+        version: 4,
+        description: "services",
+        sqlite: include_str!("../migrations/sqlite/0004_services.sql"),
+        postgres: include_str!("../migrations/postgres/0004_services.sql"),
+    },
 ];
 
 /// A migration recorded as applied.
@@ -174,6 +180,21 @@ impl Database {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(query_err("reading anchorage_migrations"))
+    }
+
+    /// Whether every migration this program knows is applied (readiness): `Ok(None)` when
+    /// current, else the first missing version.
+    pub async fn missing_migration(&self) -> Result<Option<i64>, StoreError> {
+        let applied: std::collections::HashSet<i64> = self
+            .applied_migrations()
+            .await?
+            .into_iter()
+            .map(|m| m.version)
+            .collect();
+        Ok(MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .find(|v| !applied.contains(v)))
     }
 
     /// A value of the `schema_info` table (created by migration 1).

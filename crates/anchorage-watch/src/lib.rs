@@ -510,6 +510,7 @@ impl Watch {
         let mut out = Vec::new();
         let mut ok = true;
         for (source, r) in results {
+            anchorage_metrics::feed_synced(r.is_ok());
             match r {
                 Ok(report) => {
                     names.extend(report.changed_names.iter().cloned());
@@ -551,6 +552,27 @@ impl Watch {
             seconds: started.elapsed().as_secs_f64(),
             changed_names: changed,
         })
+    }
+
+    /// Syncs this process' own copy of the vulnerability data without recording the changes
+    /// for re-matching (a process starting up; the cluster's `feed_sync` cycle records them).
+    /// False when a sync is already running here.
+    pub async fn sync_local(&self) -> bool {
+        let Ok(_guard) = self.inner.feed_sync.try_lock() else {
+            return false;
+        };
+        let results = self
+            .inner
+            .engine
+            .sync_feeds(&self.inner.options.feed_sources)
+            .await;
+        for (source, r) in &results {
+            anchorage_metrics::feed_synced(r.is_ok());
+            if let Err(e) = r {
+                tracing::warn!(source = %source, error = %e, "feed sync failed");
+            }
+        }
+        true
     }
 
     /// Evaluates `policy` for an image's tag, stores the evaluation and returns it.

@@ -1,5 +1,5 @@
 //! The `anchorage` binary: parses arguments, calls one command, maps the result to an
-//! [`ExitStatus`]. It owns the one tokio runtime (`#[tokio::main]`); library crates create none.
+//! [`ExitStatus`]. It owns the one tokio runtime (built in `main`); library crates create none.
 
 // The binary is the one place that writes to stdout/stderr (data to stdout, errors to stderr).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -24,8 +24,19 @@ struct Cli {
     /// when stderr is a terminal.
     #[arg(long, global = true, env = anchorage_settings::ANCHORAGE_LOG, default_value = "warn")]
     log: String,
+    /// Log line format: `text`, or `json` (one object per line with the span fields: a
+    /// server request's `request_id`, a job's image `digest`).
+    #[arg(long, global = true, value_enum, env = anchorage_settings::ANCHORAGE_LOG_FORMAT, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,17 +85,43 @@ enum Command {
     Migrate(commands::serve::MigrateArgs),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitStatus::Error.into();
+        }
+    };
+    let code = runtime.block_on(run());
+    // A blocking task still running (an analysis abandoned at the shutdown deadline) does not
+    // hold the exit back for long.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    code
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.log)
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init(),
+        // Every line carries the fields of the spans it is in (request id, digest).
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(args).await,
         Command::Sbom(args) => commands::sbom::run(args).await,

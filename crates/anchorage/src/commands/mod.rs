@@ -8,3 +8,4 @@ pub(crate) mod policy;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod serve;
+pub(crate) mod serve_ops;
