@@ -543,6 +543,18 @@ async fn sqlite_watch_tables_behave() {
 
 #[tokio::test]
 async fn postgres_watch_tables_behave() {
+    let Some(fresh) = FreshDb::create().await else {
+        return;
+    };
+    let db = connect(&fresh.url(), &ConnectOptions::default())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    watch_behaviour(&db).await;
+    db.close().await;
+    fresh.drop_it().await;
+}
+
 /// Process rows: registered up, refreshed by heartbeats, stale after missed heartbeats, marked
 /// down at a graceful stop, pruned long after; and the open jobs per kind.
 async fn services_behaviour(db: &Database) {
@@ -619,7 +631,6 @@ async fn postgres_services_heartbeat_go_stale_and_stop() {
         .await
         .unwrap();
     db.migrate().await.unwrap();
-    watch_behaviour(&db).await;
     services_behaviour(&db).await;
     db.close().await;
     fresh.drop_it().await;

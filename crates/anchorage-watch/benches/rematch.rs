@@ -91,6 +91,17 @@ async fn main() {
         .await
         .unwrap();
     db.migrate().await.unwrap();
+    let t0 = chrono::Utc::now().timestamp();
+    db.create_account(&anchorage_store::Account {
+        name: "admin".into(),
+        email: None,
+        kind: "admin".into(),
+        state: "enabled".into(),
+        created_at: t0,
+        last_updated: t0,
+    })
+    .await
+    .unwrap();
     let mut webhooks = WebhookConfig::default();
     webhooks.hooks.insert(
         "general".into(),
