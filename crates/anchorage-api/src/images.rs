@@ -137,6 +137,9 @@ pub(crate) async fn add(
         q.get("autosubscribe").map(String::as_str),
         true,
     )?;
+    if let Some(archived) = body.get("source").and_then(|s| s.get("archive")) {
+        return crate::archives::restore(&state, &caller, archived).await;
+    }
     // Legacy `{tag, digest, dockerfile}` or `{"source": {"tag": {"pullstring", "dockerfile"}}}`.
     let source_tag = body.get("source").and_then(|s| s.get("tag"));
     let (tag_text, dockerfile) = match source_tag {
@@ -145,7 +148,7 @@ pub(crate) async fn add(
     };
     if body.get("source").is_some() && source_tag.is_none() {
         return Err(ApiError::bad_request(
-            "only source.tag is supported (source.digest, source.archive and source.import are not)",
+            "only source.tag and source.archive are supported (source.digest and source.import are not)",
         ));
     }
     let tag_text = tag_text.ok_or_else(|| {
@@ -314,13 +317,23 @@ pub(crate) async fn owned(
     digest: &str,
 ) -> ApiResult<ImageRecord> {
     check_digest(digest)?;
-    state
+    if let Some(found) = state.db().image(&caller.account, digest).await? {
+        return Ok(found);
+    }
+    let message = if state
         .db()
-        .image(&caller.account, digest)
+        .archived_image(&caller.account, digest)
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!("image {digest} not found")).code("RESOURCE_NOT_FOUND")
-        })
+        .is_some()
+    {
+        format!(
+            "image {digest} not found: it is in the analysis archive (restore it with POST \
+             images {{\"source\": {{\"archive\": {{\"digest\": \"{digest}\"}}}}}})"
+        )
+    } else {
+        format!("image {digest} not found")
+    };
+    Err(ApiError::not_found(message).code("RESOURCE_NOT_FOUND"))
 }
 
 /// The image with this image id in the caller's account, or 404.

@@ -29,7 +29,9 @@ pub use roles::{
     DEFAULT_LISTEN, DatabaseSettings, FeedSettings, ScanSettings, ServerSettings, WebhookSettings,
     WorkerSettings, parse_content_rule,
 };
-pub use service::{ANCHORAGE_ADMIN_PASSWORD, ANCHORAGE_SECRET_KEY, ServeFlags, ServiceSettings};
+pub use service::{
+    ANCHORAGE_ADMIN_PASSWORD, ANCHORAGE_SECRET_KEY, ArchiveStorage, ServeFlags, ServiceSettings,
+};
 pub use settings::{
     AcquireOverrides, ConfigPaths, DEFAULT_DATA_DIR, LimitSettings, RegistrySettings, Settings,
     load, load_with,

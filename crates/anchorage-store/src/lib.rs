@@ -4,16 +4,23 @@
 //! inside a transaction, recorded in `anchorage_migrations`. The repositories of the engine
 //! service are methods of [`Database`], one module per area: accounts and users, images with
 //! their tags and (compressed, per-digest) analysis documents, the leased job queue, policy
-//! bundles and evaluations, registries, events.
+//! bundles and evaluations, registries, events, the analysis archive's records. The data
+//! lifecycle is in [`lifecycle`] (archive, restore, [`apply_archive_rules`]) and the backup of
+//! a whole deployment in [`backup`] / [`restore`].
 
 mod accounts;
+mod archive;
+mod backup;
 mod error;
 mod events;
 mod images;
 mod jobs;
+pub mod lifecycle;
 mod migrate;
+mod objects;
 mod policies;
 mod registries;
+mod rows;
 mod seal;
 
 use std::str::FromStr as _;
@@ -22,11 +29,23 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 pub use accounts::{Account, User};
+pub use archive::{
+    ArchiveRule, ArchiveSummary, ArchivedImage, ArchivedTag, ImageSelector, Transition,
+};
+pub use backup::{
+    BackupManifest, BackupObject, BackupStats, BackupTable, RestoreOptions, backup, read_manifest,
+    restore,
+};
 pub use error::{StoreError, StoreErrorKind};
 pub use events::{EventFilter, EventRecord};
 pub use images::{AddImage, Added, FinishedAnalysis, ImageFilter, ImageRecord, TagRecord};
 pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, QueueDepth};
+pub use lifecycle::{
+    ArchiveOutcome, Restored, RulesRun, apply_archive_rules, apply_archive_rules_now,
+    archive_image, delete_archived_image, restore_image,
+};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
+pub use objects::{ArchiveDriver, ArchiveObject, ArchiveStore, archive_key};
 pub use policies::{EvaluationRecord, PolicyRecord};
 pub use registries::{OpenedCredential, RegistryRecord};
 pub use seal::Sealer;

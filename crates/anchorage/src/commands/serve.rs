@@ -81,6 +81,32 @@ async fn open_db(service: &ServiceSettings) -> anyhow::Result<anchorage_store::D
     Ok(db)
 }
 
+/// The analysis archive's store (`services.catalog.analysis_archive`, default the directory
+/// `<data-dir>/analysis_archive`).
+pub(crate) fn archive_store(
+    service: &ServiceSettings,
+) -> anyhow::Result<anchorage_store::ArchiveStore> {
+    use anchorage_settings::ArchiveStorage;
+    let driver = match &service.analysis_archive {
+        ArchiveStorage::LocalFs { dir } => anchorage_store::ArchiveDriver::local(dir.clone()),
+        ArchiveStorage::S3 {
+            url,
+            bucket,
+            access_key,
+            secret_key,
+            region,
+        } => anchorage_store::ArchiveDriver::S3 {
+            url: url.clone(),
+            bucket: bucket.clone(),
+            access_key: access_key.clone(),
+            secret_key: secret_key.clone(),
+            region: region.clone(),
+        },
+        other => anyhow::bail!("unsupported analysis archive store {other:?}"),
+    };
+    Ok(anchorage_store::ArchiveStore::open(&driver)?)
+}
+
 /// `anchorage migrate`.
 pub(crate) async fn migrate(args: MigrateArgs) -> anyhow::Result<ExitStatus> {
     let flags = ServeFlags {
@@ -224,6 +250,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         base_url: format!("http://{}", service.listen),
     };
     let state = AppState::new(db.clone(), engine.clone(), sealer.clone(), config);
+    let archive = archive_store(&service)?;
+    tracing::info!(store = archive.describe(), "analysis archive");
+    state.set_archive_store(archive);
     anchorage_api::bootstrap(&state)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrap: {}", e.message))?;
