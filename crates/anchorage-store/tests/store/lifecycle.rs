@@ -328,3 +328,113 @@ async fn postgres_archive_restore_and_rules() {
     db.close().await;
     fresh.drop_it().await;
 }
+
+/// PyPI `moto[server]`: a real S3 API (installed by scripts/setup.sh).
+const MOTO_SERVER: &str = "/opt/moto-venv/bin/moto_server";
+
+/// A `moto_server` on a free loopback port, killed on drop.
+struct Moto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    fn start() -> Option<Moto> {
+        if !std::path::Path::new(MOTO_SERVER).exists() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "{MOTO_SERVER} missing (scripts/setup.sh installs it)"
+            );
+            eprintln!("skipping: {MOTO_SERVER} missing (run scripts/setup.sh)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(MOTO_SERVER)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = Moto { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto_server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    /// Creates a bucket (moto takes an unsigned `PUT /BUCKET`).
+    fn create_bucket(&self, name: &str) {
+        use std::io::{Read as _, Write as _};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+
+    fn store(&self, bucket: &str, secret: &str) -> ArchiveStore {
+        ArchiveStore::open(&ArchiveDriver::S3 {
+            url: Some(format!("http://127.0.0.1:{}", self.port)),
+            bucket: bucket.into(),
+            access_key: Some(secrecy::SecretString::from("testing".to_string())),
+            secret_key: Some(secrecy::SecretString::from(secret.to_string())),
+            region: Some("us-east-1".into()),
+        })
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn s3_archive_restore_and_rules_against_moto() {
+    let Some(moto) = Moto::start() else { return };
+    moto.create_bucket("anchorage-archive");
+    let store = moto.store("anchorage-archive", "s3cr3t-key");
+    assert!(
+        store
+            .describe()
+            .starts_with("s3:anchorage-archive at http://127.0.0.1:")
+    );
+    assert!(!format!("{store:?}").contains("s3cr3t-key"));
+    let dir = tempfile::tempdir().unwrap();
+    let db = super::sqlite(dir.path(), "s").await;
+    lifecycle_behaviour(&db, &store).await;
+    rules_behaviour(&db, &store).await;
+    // A bucket that does not exist: archiving fails with a clear outcome, nothing is moved.
+    account(&db, "z").await;
+    let d = digest(77);
+    analysed(
+        &db,
+        "z",
+        &d,
+        &[("latest", 10)],
+        20,
+        &corpus_document("alpine-3.20.cdx.json"),
+    )
+    .await;
+    let missing = moto.store("no-such-bucket", "s3cr3t-key");
+    let o = archive_image(&db, &missing, "z", &d, 30).await;
+    assert_eq!(o.status, "error");
+    assert!(!o.detail.contains("s3cr3t-key"), "{}", o.detail);
+    assert!(db.image("z", &d).await.unwrap().is_some());
+}
