@@ -1,4 +1,4 @@
-//! `anchorage admin backup|restore`: a whole deployment (every table of the service database,
+//! `anchorage admin backup|restore|apply-archive-rules`. Backup and restore: a whole deployment (every table of the service database,
 //! analysis documents included, and the analysis archive's objects) to and from one portable
 //! `tar.zst` file. The database is named as `anchorage migrate` names it
 //! (`ANCHORAGE_DATABASE_URL`, `--config` `credentials.database.db_connect`, else the SQLite
@@ -25,6 +25,9 @@ pub(crate) enum Command {
     Backup(BackupArgs),
     /// Restore a backup into an empty database (stop the servers first).
     Restore(RestoreArgs),
+    /// Apply the analysis archive's transition rules once, now (the server's `archive_tasks`
+    /// cycle does this on a timer).
+    ApplyArchiveRules(Place),
 }
 
 /// Where the deployment is (as `anchorage migrate`).
@@ -98,7 +101,37 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Backup(a) => backup(a).await,
         Command::Restore(a) => restore(a).await,
+        Command::ApplyArchiveRules(p) => apply_rules(p).await,
     }
+}
+
+async fn apply_rules(place: Place) -> anyhow::Result<ExitStatus> {
+    let service = settings(&place)?;
+    let db = open(&service).await?;
+    db.migrate().await?;
+    let store = super::serve::archive_store(&service)?;
+    let run = anchorage_store::apply_archive_rules_now(&db, &store).await?;
+    db.close().await;
+    for (account, digest) in &run.archived {
+        println!("archived {account} {digest}");
+    }
+    for (account, digest) in &run.deleted {
+        println!("deleted {account} {digest}");
+    }
+    for (account, digest, why) in &run.failed {
+        eprintln!("failed {account} {digest}: {why}");
+    }
+    eprintln!(
+        "archive rules applied: {} archived, {} deleted, {} failed",
+        run.archived.len(),
+        run.deleted.len(),
+        run.failed.len()
+    );
+    Ok(if run.failed.is_empty() {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Error
+    })
 }
 
 fn mib(bytes: u64) -> f64 {

@@ -3,6 +3,7 @@
 mod client;
 mod engine;
 mod inspect;
+mod lifecycle;
 mod sbom;
 mod serve;
 mod settings;

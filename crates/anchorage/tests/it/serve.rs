@@ -19,10 +19,10 @@ use crate::engine::{
     ADMIN_PASSWORD, PushedApp, REGISTRY_PASSWORD, REGISTRY_USER, Server, WARN_ONLY_BUNDLE,
 };
 
-const CLI: &str = "/opt/anchorecli-venv/bin/anchore-cli";
+pub(crate) const CLI: &str = "/opt/anchorecli-venv/bin/anchore-cli";
 
 /// anchore-cli against a [`Server`].
-trait AnchoreCli {
+pub(crate) trait AnchoreCli {
     /// Runs anchore-cli as `user`; returns (exit code, stdout + stderr).
     fn cli(&self, user: &str, pass: &str, args: &[&str]) -> (i32, String);
     /// Runs anchore-cli as admin.
@@ -71,13 +71,18 @@ fn tools_ready(test: &str) -> bool {
 }
 
 /// A fresh PostgreSQL database, dropped by the returned guard.
-struct PgDb {
+pub(crate) struct PgDb {
     name: String,
 }
 
 impl PgDb {
-    fn create() -> Option<PgDb> {
-        let name = format!("anchorage_it_{}", std::process::id());
+    pub(crate) fn create() -> Option<PgDb> {
+        PgDb::create_named("")
+    }
+
+    /// A database whose name ends with `suffix` (tests of one process that run at once).
+    pub(crate) fn create_named(suffix: &str) -> Option<PgDb> {
+        let name = format!("anchorage_it_{}{suffix}", std::process::id());
         let ok = Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q"])
             .args(["-c", &format!("DROP DATABASE IF EXISTS {name}")])
@@ -95,7 +100,7 @@ impl PgDb {
         Some(PgDb { name })
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
     }
 }
@@ -306,7 +311,12 @@ fn serve_refuses_to_start_without_an_admin_password() {
 }
 
 /// One HTTP request with curl: (status, body).
-fn http(method: &str, url: &str, auth: Option<(&str, &str)>, body: Option<&[u8]>) -> (u16, String) {
+pub(crate) fn http(
+    method: &str,
+    url: &str,
+    auth: Option<(&str, &str)>,
+    body: Option<&[u8]>,
+) -> (u16, String) {
     let mut cmd = Command::new("curl");
     cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
     cmd.args(["-H", "Content-Type: application/json"]);
@@ -332,7 +342,7 @@ fn http(method: &str, url: &str, auth: Option<(&str, &str)>, body: Option<&[u8]>
 }
 
 /// Checks the Anchore error envelope (§1.3) and returns its message.
-fn envelope(status: u16, body: &str) -> String {
+pub(crate) fn envelope(status: u16, body: &str) -> String {
     let v: serde_json::Value =
         serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
     assert_eq!(v["httpcode"].as_u64(), Some(u64::from(status)), "{body}");
