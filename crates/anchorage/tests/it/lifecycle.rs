@@ -386,9 +386,15 @@ fn backup_and_restore_sqlite_to_postgres_to_sqlite() {
     let app = PushedApp::push();
     let server = Server::start(None, "");
     ready(&server, &app.host);
-    // Four analysed images (the app and three variants), one of them archived.
+    // Four analysed images (the app and three variants; `ANCHORAGE_LIFECYCLE_IMAGES=N` for a
+    // measurement with more), one of them archived.
+    let count: usize = std::env::var("ANCHORAGE_LIFECYCLE_IMAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4)
+        .max(2);
     let mut images = vec![(add_and_wait(&server, &app.tag), app.tag.clone())];
-    for n in 1..=3 {
+    for n in 1..count {
         let tag = format!("1.{n}");
         app.push_variant(n, &tag);
         let full = format!("{}/team/app:{tag}", app.host);
