@@ -37,8 +37,19 @@ use crate::{Backend, Database, StoreError, query_err};
 const FORMAT: &str = "anchorage-backup/1";
 /// Tables that are not data: the migration runner's own (rebuilt by migrating).
 const BOOKKEEPING: &str = "anchorage_migrations";
-/// Tables filled by migrations themselves, ignored when deciding whether a database is empty.
-const SEEDED: &[&str] = &["schema_info"];
+/// The tables whose rows make a deployment: a database with none of them holding a row is
+/// empty (rows that migrations seed, such as `schema_info`, do not count).
+const DATA_TABLES: &[&str] = &[
+    "accounts",
+    "users",
+    "images",
+    "analyses",
+    "archived_images",
+    "registries",
+    "policies",
+    "evaluations",
+    "events",
+];
 /// Largest line of a table file (one row) read back.
 const MAX_ROW_BYTES: u64 = 1 << 30;
 
@@ -427,7 +438,7 @@ fn next_line(reader: &mut impl std::io::BufRead, line: &mut String) -> Result<bo
     Ok(n > 0)
 }
 
-/// Tables of the target that hold rows (not counting the migrations' own).
+/// The deployment tables ([`DATA_TABLES`]) of the target that hold rows.
 async fn tables_with_rows(db: &Database) -> Result<Vec<String>, StoreError> {
     let mut conn = db
         .pool
@@ -436,7 +447,7 @@ async fn tables_with_rows(db: &Database) -> Result<Vec<String>, StoreError> {
         .map_err(query_err("acquiring a connection"))?;
     let mut out = Vec::new();
     for t in rows::tables(&mut conn, db.backend()).await? {
-        if t == BOOKKEEPING || SEEDED.contains(&t.as_str()) {
+        if !DATA_TABLES.contains(&t.as_str()) {
             continue;
         }
         let sql = format!("SELECT COUNT(*) AS n FROM {}", rows::quote(&t));
