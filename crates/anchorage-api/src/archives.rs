@@ -1,13 +1,12 @@
 //! The analysis archive (Anchore §2.12): archived images (`GET/POST archives/images`,
 //! `GET/DELETE archives/images/{digest}`), transition rules (`GET/POST archives/rules`,
 //! `GET/DELETE archives/rules/{rule_id}`), the summary (`GET archives`) and the restore
-//! (`POST images` with `{"source": {"archive": {"digest": D}}}`). Archiving moves an image
+//! (`POST images` with `{"source": {"archive": {"digest": D}}}`, in `images.rs`). Archiving
+//! moves an image
 //! out of the live tables: it no longer shows in `GET images` (whatever `image_status`), and
 //! `GET images/{digest}` says it is archived.
 
-use anchorage_store::{
-    ArchiveRule, ArchiveStore, ArchivedImage, ImageSelector, Restored, StoreError, Transition,
-};
+use anchorage_store::{ArchiveRule, ArchivedImage, ImageSelector, Transition};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -15,21 +14,12 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::images::{Params, image_json, json_body};
+use crate::images::{Params, json_body};
 use crate::state::AppState;
 use crate::util::{check_digest, iso, now, parse_bool};
 
 /// Most digests in one `POST archives/images` (as Anchore).
 const MAX_DIGESTS: usize = 100;
-
-fn store(state: &AppState) -> ApiResult<&ArchiveStore> {
-    state.inner.archive.get().ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "the analysis archive is not configured (services.catalog.analysis_archive)",
-        )
-    })
-}
 
 fn archived_json(a: &ArchivedImage) -> Value {
     let annotations: Value = serde_json::from_str(&a.annotations).unwrap_or_else(|_| json!({}));
@@ -128,7 +118,7 @@ pub(crate) async fn archive(
         ))
         .code("BAD_REQUEST"));
     };
-    let store = store(&state)?;
+    let store = state.archive_store()?;
     let mut out = Vec::new();
     for d in list {
         let Some(digest) = d.as_str() else {
@@ -175,49 +165,13 @@ pub(crate) async fn delete_image(
 ) -> ApiResult<Json<Value>> {
     check_digest(&digest)?;
     let _force = parse_bool("force", q.get("force").map(String::as_str), false)?;
-    let store = store(&state)?;
+    let store = state.archive_store()?;
     let found =
         anchorage_store::delete_archived_image(state.db(), store, &caller.account, &digest).await?;
     if !found {
         return Err(ApiError::not_found("Not found in archive").code("RESOURCE_NOT_FOUND"));
     }
     Ok(Json(Value::Null))
-}
-
-/// `POST images` with `{"source": {"archive": {"digest": D}}}`: brings the archived image
-/// back, analysis included, without re-analysis.
-pub(crate) async fn restore(
-    state: &AppState,
-    caller: &Caller,
-    source: &Value,
-) -> ApiResult<Json<Value>> {
-    let digest = source
-        .get("digest")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("source.archive.digest must be a string"))?;
-    check_digest(digest)?;
-    let store = store(state)?;
-    match anchorage_store::restore_image(state.db(), store, &caller.account, digest).await {
-        Ok(Restored::Restored) => {}
-        Ok(_) => {
-            return Err(ApiError::not_found(format!(
-                "image {digest} is not in the analysis archive"
-            ))
-            .code("RESOURCE_NOT_FOUND"));
-        }
-        Err(StoreError::Conflict { .. }) => {
-            return Err(ApiError::conflict(
-                "Conflict: Image already exists in system. No restore possible",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let record = state
-        .db()
-        .image(&caller.account, digest)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("image {digest} not found")))?;
-    Ok(Json(json!([image_json(&record)])))
 }
 
 /// `GET archives/rules`: the account's rules and (unless `system_global=false`) the global

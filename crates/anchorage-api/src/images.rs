@@ -138,7 +138,7 @@ pub(crate) async fn add(
         true,
     )?;
     if let Some(archived) = body.get("source").and_then(|s| s.get("archive")) {
-        return crate::archives::restore(&state, &caller, archived).await;
+        return restore_from_archive(&state, &caller, archived).await;
     }
     // Legacy `{tag, digest, dockerfile}` or `{"source": {"tag": {"pullstring", "dockerfile"}}}`.
     let source_tag = body.get("source").and_then(|s| s.get("tag"));
@@ -234,6 +234,42 @@ pub(crate) async fn add(
     let record = state
         .db()
         .image(&caller.account, &digest)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("image {digest} not found")))?;
+    Ok(Json(json!([image_json(&record)])))
+}
+
+/// `POST images` with `{"source": {"archive": {"digest": D}}}`: brings the archived image
+/// back, analysis included, without re-analysis.
+async fn restore_from_archive(
+    state: &AppState,
+    caller: &Caller,
+    source: &Value,
+) -> ApiResult<Json<Value>> {
+    let digest = source
+        .get("digest")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("source.archive.digest must be a string"))?;
+    check_digest(digest)?;
+    let store = state.archive_store()?;
+    match anchorage_store::restore_image(state.db(), store, &caller.account, digest).await {
+        Ok(anchorage_store::Restored::Restored) => {}
+        Ok(_) => {
+            return Err(ApiError::not_found(format!(
+                "image {digest} is not in the analysis archive"
+            ))
+            .code("RESOURCE_NOT_FOUND"));
+        }
+        Err(anchorage_store::StoreError::Conflict { .. }) => {
+            return Err(ApiError::conflict(
+                "Conflict: Image already exists in system. No restore possible",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let record = state
+        .db()
+        .image(&caller.account, digest)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("image {digest} not found")))?;
     Ok(Json(json!([image_json(&record)])))

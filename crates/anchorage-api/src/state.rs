@@ -94,6 +94,16 @@ impl AppState {
         self.inner.archive.set(store).is_ok()
     }
 
+    /// The analysis archive's store, or 503 when the server has none.
+    pub(crate) fn archive_store(&self) -> ApiResult<&ArchiveStore> {
+        self.inner.archive.get().ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "the analysis archive is not configured (services.catalog.analysis_archive)",
+            )
+        })
+    }
+
     /// The store.
     pub fn db(&self) -> &Database {
         &self.inner.db
