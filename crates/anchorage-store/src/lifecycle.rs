@@ -366,9 +366,9 @@ async fn move_out(
     .and_then(|r| r.try_get::<i64, _>("n"))
     .map_err(err())?;
     if unchanged != 1 {
-        return Err(StoreError::Conflict {
-            what: format!(
-                "a change to image {} while it was archived (try again)",
+        return Err(StoreError::State {
+            reason: format!(
+                "image {} changed while it was being archived; try again",
                 image.digest
             ),
         });
@@ -531,10 +531,7 @@ async fn restore_inner(
     };
     if db.image(account, digest).await?.is_some() {
         return Err(StoreError::Conflict {
-            what: format!(
-                "image {digest} (active in the account; no restore possible until it is \
-                 deleted) "
-            ),
+            what: format!("an active image {digest} (delete it to restore the archived one)"),
         });
     }
     let object = store.get(&record.object_key).await?.ok_or_else(|| {
