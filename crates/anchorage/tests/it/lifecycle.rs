@@ -161,7 +161,9 @@ fn analysis_archive_with_anchore_cli_and_our_client() {
     assert_ne!(first, second);
 
     // anchore-cli: archive the older digest; it leaves the active images.
+    let t = Instant::now();
     let out = server.ok(&["analysis-archive", "images", "add", &first]);
+    let archive_secs = t.elapsed().as_secs_f64();
     assert!(out.contains(&first) && out.contains("archived"), "{out}");
     let listed = get_ok(&server, "/images?image_status=all");
     assert!(!listed.to_string().contains(&first), "{listed}");
@@ -194,8 +196,15 @@ fn analysis_archive_with_anchore_cli_and_our_client() {
     assert_eq!(files.len(), 1, "{files:?}");
 
     // Restore (anchore-cli's restore): the same record, vulnerabilities and policy result.
+    let t = Instant::now();
     let out = server.ok(&["analysis-archive", "images", "restore", &first]);
+    let restore_secs = t.elapsed().as_secs_f64();
     assert!(out.contains(&first), "{out}");
+    eprintln!(
+        "measured: archive {archive_secs:.2} s ({} bytes in the store), restore {restore_secs:.2} s \
+         (anchore-cli round trips included)",
+        archived[0]["archive_size_bytes"]
+    );
     let (record2, vuln2, check2) = image_view(&server, &first, &tag);
     assert_eq!(record2, record);
     assert_eq!(vuln2, vuln);
