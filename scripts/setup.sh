@@ -105,6 +105,17 @@ if ! "$COMPOSE_VENV/bin/docker-compose" version >/dev/null 2>&1; then
   rm -f "$constraint"
 fi
 
+# moto's server (PyPI moto[server] 5.x): a real S3 API on loopback, for the analysis archive's
+# s3 storage driver tests (crates/anchorage-store/tests/store/lifecycle.rs).
+MOTO_VENV=/opt/moto-venv
+if ! "$MOTO_VENV/bin/moto_server" --help >/dev/null 2>&1; then
+  echo "setup: installing moto[server] into $MOTO_VENV"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO /usr/bin/python3 -m venv "$MOTO_VENV"
+  $SUDO "$MOTO_VENV/bin/pip" install -q 'moto[server]>=5.1,<6'
+fi
+
 # cargo-nextest runs the test suite (installed on the project's machines; install if absent).
 if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install --locked cargo-nextest

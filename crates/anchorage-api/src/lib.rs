@@ -10,6 +10,7 @@
 
 mod access;
 mod accounts;
+mod archives;
 mod auth;
 mod check;
 mod content;
@@ -53,6 +54,8 @@ pub struct Route {
     pub query: &'static [(&'static str, &'static str, &'static str)],
     /// Whether it takes a JSON object body.
     pub body: bool,
+    /// Whether its JSON body is a list of strings instead (`POST archives/images`).
+    pub list_body: bool,
     /// Whether it needs basic auth.
     pub auth: bool,
     handler: axum::routing::MethodRouter<AppState>,
@@ -98,6 +101,7 @@ fn r(
         summary,
         query: &[],
         body: false,
+        list_body: false,
         auth: true,
         handler,
     }
@@ -110,6 +114,10 @@ impl Route {
     }
     fn body(mut self) -> Self {
         self.body = true;
+        self
+    }
+    fn list_body(mut self) -> Self {
+        self.list_body = true;
         self
     }
     fn open(mut self) -> Self {
@@ -497,6 +505,68 @@ pub fn routes() -> Vec<Route> {
             "/events/{event_id}",
             "delete an event",
             delete(events::delete_one),
+        ),
+        r(
+            "GET",
+            "/archives",
+            "analysis archive and rule totals",
+            get(archives::summary),
+        ),
+        r(
+            "GET",
+            "/archives/images",
+            "archived image analyses",
+            get(archives::list_images),
+        ),
+        r(
+            "POST",
+            "/archives/images",
+            "archive analysed images (a list of 1-100 digests); restore with POST images, source.archive",
+            post(archives::archive),
+        )
+        .list_body(),
+        r(
+            "GET",
+            "/archives/images/{digest}",
+            "an archived image analysis",
+            get(archives::get_image),
+        ),
+        r(
+            "DELETE",
+            "/archives/images/{digest}",
+            "delete an archived image analysis for good",
+            delete(archives::delete_image),
+        )
+        .query(&[("force", BOOL, "accepted for anchore-cli")]),
+        r(
+            "GET",
+            "/archives/rules",
+            "archive transition rules",
+            get(archives::list_rules),
+        )
+        .query(&[(
+            "system_global",
+            BOOL,
+            "include the global rules (default true)",
+        )]),
+        r(
+            "POST",
+            "/archives/rules",
+            "add an archive transition rule (system_global: admin)",
+            post(archives::add_rule),
+        )
+        .body(),
+        r(
+            "GET",
+            "/archives/rules/{rule_id}",
+            "an archive transition rule",
+            get(archives::get_rule),
+        ),
+        r(
+            "DELETE",
+            "/archives/rules/{rule_id}",
+            "delete an archive transition rule",
+            delete(archives::delete_rule),
         ),
         r(
             "GET",

@@ -159,6 +159,11 @@ async fn refresh_gauges(state: &AppState) {
         }
         anchorage_metrics::set_queue_depth(&rows);
     }
+    if let Ok(Ok(n)) = tokio::time::timeout(CHECK_TIMEOUT, state.db().notification_counts()).await {
+        // The webhook backlog (waiting or being delivered) and the dead letters, cluster-wide.
+        anchorage_metrics::set_notifications_pending(n.pending + n.delivering);
+        anchorage_metrics::set_notifications_dead(n.dead);
+    }
     if let Ok(Ok(services)) = tokio::time::timeout(CHECK_TIMEOUT, state.db().services()).await {
         let t = now();
         let mut counts: Vec<(String, i64)> = ["api", "worker", "all"]

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use anchorage_engine::{Analysis, Engine};
-use anchorage_store::{Database, Sealer};
+use anchorage_store::{ArchiveStore, Database, Sealer};
 use anchorage_vulndb::FeedSource;
 use secrecy::SecretString;
 
@@ -62,6 +62,8 @@ pub(crate) struct Inner {
     pub(crate) watch: anchorage_watch::Watch,
     pub(crate) analyses: Mutex<AnalysisCache>,
     pub(crate) auth_cache: Mutex<HashMap<String, [u8; 32]>>,
+    /// The analysis archive's store (set once by the server; unset: archive calls answer 503).
+    pub(crate) archive: std::sync::OnceLock<ArchiveStore>,
 }
 
 /// Decoded analyses by digest, the most recent few (decoding a large document costs more than
@@ -92,8 +94,25 @@ impl AppState {
                 watch,
                 analyses: Mutex::new(AnalysisCache::default()),
                 auth_cache: Mutex::new(HashMap::new()),
+                archive: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Sets the analysis archive's store (`services.catalog.analysis_archive`); `false` when
+    /// one was set already.
+    pub fn set_archive_store(&self, store: ArchiveStore) -> bool {
+        self.inner.archive.set(store).is_ok()
+    }
+
+    /// The analysis archive's store, or 503 when the server has none.
+    pub(crate) fn archive_store(&self) -> ApiResult<&ArchiveStore> {
+        self.inner.archive.get().ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "the analysis archive is not configured (services.catalog.analysis_archive)",
+            )
+        })
     }
 
     /// The store.

@@ -132,7 +132,12 @@ pub fn openapi_document() -> Value {
             "parameters": parameters,
             "responses": responses,
         });
-        if r.body {
+        if r.list_body {
+            op["requestBody"] = json!({
+                "required": true,
+                "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}},
+            });
+        } else if r.body {
             op["requestBody"] = json!({
                 "required": false,
                 "content": {"application/json": {"schema": {"type": "object"}}},

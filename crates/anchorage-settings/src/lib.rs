@@ -31,7 +31,8 @@ pub use roles::{
     WorkerSettings, parse_content_rule,
 };
 pub use service::{
-    ANCHORAGE_ADMIN_PASSWORD, ANCHORAGE_SECRET_KEY, Role, ServeFlags, ServiceSettings,
+    ANCHORAGE_ADMIN_PASSWORD, ANCHORAGE_SECRET_KEY, ArchiveStorage, Role, ServeFlags,
+    ServiceSettings,
 };
 pub use settings::{
     AcquireOverrides, ConfigPaths, DEFAULT_DATA_DIR, LimitSettings, RegistrySettings, Settings,

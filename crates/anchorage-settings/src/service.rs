@@ -22,6 +22,14 @@
 //!     job_timeout_seconds: 3600         # ours
 //!     lease_seconds: 60                 # ours: job lease, renewed every third of it
 //!     shutdown_timeout_seconds: 30      # ours: SIGTERM grace for running analyses
+//!   catalog:
+//!     analysis_archive:                 # where archived analyses go (default: localfs,
+//!       storage_driver:                 #   <data_dir>/analysis_archive)
+//!         name: localfs                 # or s3
+//!         config:
+//!           archive_data_dir: /var/lib/anchorage/archive
+//!         # s3: {url: http://127.0.0.1:9000, bucket: anchorage-archive, access_key: ...,
+//!         #      secret_key: ${S3_SECRET}, region: us-east-1}  (or iamauto: true)
 //!   heartbeat_seconds: 5                # ours: `services` table heartbeat interval
 //! metrics:
 //!   enabled: true                       # GET /metrics (Prometheus)
@@ -100,8 +108,68 @@ struct RawServices {
 struct RawCatalog {
     cycle_timer_seconds: Option<u64>,
     cycle_timers: Option<std::collections::BTreeMap<String, u64>>,
+    analysis_archive: Option<RawObjectStore>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
+}
+
+#[derive(Deserialize, Default)]
+struct RawObjectStore {
+    storage_driver: Option<RawDriver>,
+    // `compression` and the rest: accepted (documents are stored as they are).
+    #[serde(flatten)]
+    _other: serde_yaml_ng::Mapping,
+}
+
+#[derive(Deserialize)]
+struct RawDriver {
+    name: String,
+    #[serde(default)]
+    config: serde_yaml_ng::Mapping,
+}
+
+/// Where the analysis archive keeps archived analyses
+/// (`services.catalog.analysis_archive.storage_driver`).
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ArchiveStorage {
+    /// `name: localfs`, `config.archive_data_dir` (default `<data_dir>/analysis_archive`).
+    LocalFs {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// `name: s3`: an S3-compatible bucket.
+    S3 {
+        /// `url`: endpoint (`http://127.0.0.1:9000`); absent: AWS.
+        url: Option<String>,
+        /// `bucket` (must exist).
+        bucket: String,
+        /// `access_key`.
+        access_key: Option<SecretString>,
+        /// `secret_key`.
+        secret_key: Option<SecretString>,
+        /// `region` (`false` or absent: the default).
+        region: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for ArchiveStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArchiveStorage::LocalFs { dir } => f.debug_struct("LocalFs").field("dir", dir).finish(),
+            ArchiveStorage::S3 {
+                url,
+                bucket,
+                region,
+                ..
+            } => f
+                .debug_struct("S3")
+                .field("url", url)
+                .field("bucket", bucket)
+                .field("region", region)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -207,6 +275,8 @@ pub struct ServiceSettings {
     pub metrics_enabled: bool,
     /// Whether `GET /metrics` needs no basic auth (`metrics.auth_disabled`, default false).
     pub metrics_auth_disabled: bool,
+    /// The analysis archive's store.
+    pub analysis_archive: ArchiveStorage,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -393,6 +463,11 @@ impl ServiceSettings {
             });
         }
         let analyzer = &raw.services.analyzer;
+        let analysis_archive = archive_storage(
+            raw.services.catalog.analysis_archive.as_ref(),
+            &data_dir,
+            &file,
+        )?;
         Ok(Self {
             cycle_timers,
             webhooks,
@@ -444,7 +519,83 @@ impl ServiceSettings {
                 .max_request_bytes
                 .unwrap_or(4 << 20)
                 .max(1024),
+            analysis_archive,
         })
+    }
+}
+
+/// Resolves `services.catalog.analysis_archive`.
+fn archive_storage(
+    raw: Option<&RawObjectStore>,
+    data_dir: &Path,
+    file: &Path,
+) -> Result<ArchiveStorage, SettingsError> {
+    const KEY: &str = "services.catalog.analysis_archive.storage_driver";
+    let invalid = |reason: String| SettingsError::Invalid {
+        path: file.to_path_buf(),
+        key: KEY.to_string(),
+        reason,
+    };
+    let default_dir = data_dir.join("analysis_archive");
+    let Some(driver) = raw.and_then(|r| r.storage_driver.as_ref()) else {
+        return Ok(ArchiveStorage::LocalFs { dir: default_dir });
+    };
+    let text = |k: &str| -> Result<Option<String>, SettingsError> {
+        match driver.config.get(k) {
+            None | Some(serde_yaml_ng::Value::Null) => Ok(None),
+            Some(serde_yaml_ng::Value::String(s)) => Ok(nonempty(Some(s.clone()))),
+            Some(serde_yaml_ng::Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(invalid(format!("config.{k} must be a string"))),
+        }
+    };
+    let flag = |k: &str| match driver.config.get(k) {
+        Some(serde_yaml_ng::Value::Bool(b)) => *b,
+        Some(serde_yaml_ng::Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    match driver.name.as_str() {
+        "localfs" => Ok(ArchiveStorage::LocalFs {
+            dir: text("archive_data_dir")?
+                .map(PathBuf::from)
+                .unwrap_or(default_dir),
+        }),
+        "s3" => {
+            if flag("create_bucket") {
+                return Err(invalid(
+                    "config.create_bucket is not supported: create the bucket first".into(),
+                ));
+            }
+            let bucket = text("bucket")?
+                .ok_or_else(|| invalid("the s3 driver needs config.bucket".into()))?;
+            let (access_key, secret_key) = if flag("iamauto") {
+                (None, None)
+            } else {
+                let a = text("access_key")?;
+                let s = text("secret_key")?;
+                if a.is_none() || s.is_none() {
+                    return Err(invalid(
+                        "the s3 driver needs config.access_key and config.secret_key (or \
+                         iamauto: true)"
+                            .into(),
+                    ));
+                }
+                (a.map(SecretString::from), s.map(SecretString::from))
+            };
+            let region = match driver.config.get("region") {
+                Some(serde_yaml_ng::Value::Bool(false)) => None,
+                _ => text("region")?,
+            };
+            Ok(ArchiveStorage::S3 {
+                url: text("url")?,
+                bucket,
+                access_key,
+                secret_key,
+                region,
+            })
+        }
+        other => Err(invalid(format!(
+            "storage driver {other:?} is not supported for the analysis archive (localfs or s3)"
+        ))),
     }
 }
 
@@ -526,6 +677,9 @@ mod tests {
         assert_eq!(s.listen.port(), 8338);
         assert_eq!(s.workers, 3);
         assert!(s.database_url.expose_secret().starts_with("postgresql://"));
+        assert!(
+            matches!(&s.analysis_archive, ArchiveStorage::LocalFs { dir } if dir.ends_with("analysis_archive"))
+        );
         // Defaults of the operations keys.
         assert_eq!(s.role, Role::All);
         assert_eq!(
@@ -576,6 +730,79 @@ mod tests {
             assert!(
                 err.contains("needs PostgreSQL") && err.contains(role.as_str()),
                 "{err}"
+            );
+        }
+    }
+
+    fn archive_of(yaml: &str) -> Result<ArchiveStorage, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("anchorage.yaml");
+        std::fs::write(&path, yaml).map_err(|e| e.to_string())?;
+        let flags = ServeFlags {
+            config: Some(path),
+            dev: true,
+            ..ServeFlags::default()
+        };
+        ServiceSettings::resolve(
+            &flags,
+            &crate::Settings::default(),
+            &env_of(&[("S3_SECRET", "shh-secret")]),
+        )
+        .map(|s| s.analysis_archive)
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn analysis_archive_drivers_are_read_as_anchore_writes_them() {
+        let local = archive_of(
+            "services:\n  catalog:\n    analysis_archive:\n      compression: {enabled: false}\n      storage_driver:\n        name: localfs\n        config: {archive_data_dir: /srv/archive}\n",
+        );
+        assert!(
+            matches!(&local, Ok(ArchiveStorage::LocalFs { dir }) if dir == Path::new("/srv/archive")),
+            "{local:?}"
+        );
+        let s3 = archive_of(
+            "services:\n  catalog:\n    analysis_archive:\n      storage_driver:\n        name: s3\n        config: {url: 'http://127.0.0.1:9000', bucket: arch, access_key: AK, secret_key: '${S3_SECRET}', region: false}\n",
+        );
+        let text = format!("{s3:?}");
+        assert!(!text.contains("shh-secret"), "{text}");
+        match s3 {
+            Ok(ArchiveStorage::S3 {
+                url,
+                bucket,
+                secret_key,
+                region,
+                ..
+            }) => {
+                use secrecy::ExposeSecret as _;
+                assert_eq!(url.as_deref(), Some("http://127.0.0.1:9000"));
+                assert_eq!(bucket, "arch");
+                assert_eq!(
+                    secret_key.map(|k| k.expose_secret().to_string()).as_deref(),
+                    Some("shh-secret")
+                );
+                assert_eq!(region, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        for (yaml, needle) in [
+            ("name: db", "localfs or s3"),
+            (
+                "name: s3\n        config: {access_key: a, secret_key: b}",
+                "config.bucket",
+            ),
+            ("name: s3\n        config: {bucket: b}", "access_key"),
+            (
+                "name: s3\n        config: {bucket: b, iamauto: true, create_bucket: true}",
+                "create_bucket",
+            ),
+        ] {
+            let e = archive_of(&format!(
+                "services:\n  catalog:\n    analysis_archive:\n      storage_driver:\n        {yaml}\n"
+            ));
+            assert!(
+                e.as_ref().is_err_and(|e| e.contains(needle)),
+                "{yaml}: {e:?}"
             );
         }
     }

@@ -10,6 +10,22 @@
 use anchorage_store::{Backend, ConnectOptions, Database, MIGRATIONS, StoreErrorKind, connect};
 use secrecy::SecretString;
 
+#[path = "store/backup.rs"]
+mod backup;
+#[path = "store/lifecycle.rs"]
+mod lifecycle;
+
+/// A migrated SQLite database `NAME.sqlite` in `dir`.
+async fn sqlite(dir: &std::path::Path, name: &str) -> Database {
+    let url = SecretString::from(format!(
+        "sqlite:{}",
+        dir.join(format!("{name}.sqlite")).display()
+    ));
+    let db = connect(&url, &ConnectOptions::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 async fn check_migrated(db: &Database) {

@@ -6,6 +6,7 @@
 //!    added to the npm feed — only the bookworm-app images (1%) hold lodash — synced,
 //!    re-matched and its `vuln_update` notifications queued;
 //! 2. a full re-match of every stored image.
+//!
 //! Nothing is pulled or analysed again in either. Prints the timings.
 //!
 //! `cargo bench -p anchorage-watch --bench rematch [-- IMAGES]`; the corpus is found from
@@ -124,6 +125,7 @@ async fn main() {
             feed_sources,
             insecure_registries: Vec::new(),
             max_attempts: 3,
+            archive: None,
         },
     )
     .unwrap();

@@ -42,7 +42,7 @@ pub use index::RematchReport;
 pub use payload::Notification;
 
 /// How watch mode runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WatchOptions {
     /// This process' name (lease owner prefix).
     pub host_id: String,
@@ -56,6 +56,20 @@ pub struct WatchOptions {
     pub insecure_registries: Vec<String>,
     /// Attempts of an analysis job (images added by the watchers).
     pub max_attempts: i64,
+    /// The analysis archive's store (the `archive_tasks` cycle applies the archive rules);
+    /// none: the cycle does nothing.
+    pub archive: Option<anchorage_store::ArchiveStore>,
+}
+
+impl std::fmt::Debug for WatchOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchOptions")
+            .field("host_id", &self.host_id)
+            .field("timers", &self.timers)
+            .field("webhooks", &self.webhooks)
+            .field("archive", &self.archive.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a watch operation failed.

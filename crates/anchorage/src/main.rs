@@ -79,10 +79,16 @@ enum Command {
     /// Engine client: accounts and users.
     #[command(subcommand)]
     Account(commands::client::account::Command),
+    /// Engine client: the analysis archive (archived images, transition rules).
+    #[command(subcommand, name = "analysis-archive")]
+    AnalysisArchive(commands::client::analysis_archive::Command),
     /// Run the engine service: the Anchore v1 API and analysis workers.
     Serve(commands::serve::Args),
     /// Apply the service database's migrations.
     Migrate(commands::serve::MigrateArgs),
+    /// Back up or restore a whole deployment (database, analyses, archive).
+    #[command(subcommand)]
+    Admin(commands::admin::Command),
 }
 
 fn main() -> ExitCode {
@@ -137,8 +143,10 @@ async fn run() -> ExitCode {
         Command::System(command) => commands::client::system::run(command).await,
         Command::Event(command) => commands::client::event::run(command).await,
         Command::Account(command) => commands::client::account::run(command).await,
+        Command::AnalysisArchive(command) => commands::client::analysis_archive::run(command).await,
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Migrate(args) => commands::serve::migrate(args).await,
+        Command::Admin(command) => commands::admin::run(command).await,
     };
     match result {
         Ok(status) => status.into(),

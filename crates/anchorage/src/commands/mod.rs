@@ -1,5 +1,6 @@
 //! One module per subcommand; each is a thin layer over the library crates.
 
+pub(crate) mod admin;
 pub(crate) mod client;
 pub(crate) mod explain;
 pub(crate) mod feeds;

@@ -121,6 +121,32 @@ async fn open_db(service: &ServiceSettings) -> anyhow::Result<anchorage_store::D
     Ok(db)
 }
 
+/// The analysis archive's store (`services.catalog.analysis_archive`, default the directory
+/// `<data-dir>/analysis_archive`).
+pub(crate) fn archive_store(
+    service: &ServiceSettings,
+) -> anyhow::Result<anchorage_store::ArchiveStore> {
+    use anchorage_settings::ArchiveStorage;
+    let driver = match &service.analysis_archive {
+        ArchiveStorage::LocalFs { dir } => anchorage_store::ArchiveDriver::local(dir.clone()),
+        ArchiveStorage::S3 {
+            url,
+            bucket,
+            access_key,
+            secret_key,
+            region,
+        } => anchorage_store::ArchiveDriver::S3 {
+            url: url.clone(),
+            bucket: bucket.clone(),
+            access_key: access_key.clone(),
+            secret_key: secret_key.clone(),
+            region: region.clone(),
+        },
+        other => anyhow::bail!("unsupported analysis archive store {other:?}"),
+    };
+    Ok(anchorage_store::ArchiveStore::open(&driver)?)
+}
+
 /// `anchorage migrate`.
 pub(crate) async fn migrate(args: MigrateArgs) -> anyhow::Result<ExitStatus> {
     let flags = ServeFlags {
@@ -247,6 +273,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         metrics_enabled: service.metrics_enabled,
         metrics_auth_disabled: service.metrics_auth_disabled,
     };
+    let archive = archive_store(&service)?;
     let watch = anchorage_watch::Watch::new(
         db.clone(),
         engine.clone(),
@@ -258,6 +285,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
             feed_sources: config.feed_sources.clone(),
             insecure_registries: service.insecure_registries.clone(),
             max_attempts: i64::from(service.max_attempts),
+            archive: Some(archive.clone()),
         },
     )
     .context("watch mode")?;
@@ -268,6 +296,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         config,
         watch.clone(),
     );
+    tracing::info!(store = archive.describe(), "analysis archive");
+    state.set_archive_store(archive);
     if role.serves_api() {
         // Several api processes may start at once on one PostgreSQL: a bootstrap that lost
         // the race to create the admin records finds them on the next try.

@@ -3,6 +3,7 @@
 mod client;
 mod engine;
 mod inspect;
+mod lifecycle;
 mod ops;
 mod sbom;
 mod serve;
