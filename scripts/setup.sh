@@ -76,6 +76,46 @@ if ! "$API_VENV/bin/schemathesis" --version >/dev/null 2>&1 \
     'openapi-spec-validator==0.7.1'
 fi
 
+# Operations checks (tests/it/ops.rs): kubernetes-validate (ships the Kubernetes schemas; runs
+# offline) for deploy/kubernetes, dockerfile-parse for the Dockerfile, and prometheus-client's
+# OpenMetrics parser for real /metrics scrapes.
+OPS_VENV=/opt/ops-venv
+if ! "$OPS_VENV/bin/kubernetes-validate" --version >/dev/null 2>&1 \
+   || ! "$OPS_VENV/bin/python" -c 'import dockerfile_parse, prometheus_client' >/dev/null 2>&1; then
+  echo "setup: installing kubernetes-validate, dockerfile-parse, prometheus-client into $OPS_VENV"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO /usr/bin/python3 -m venv "$OPS_VENV"
+  $SUDO "$OPS_VENV/bin/pip" install -q 'kubernetes-validate==1.37.0' 'dockerfile-parse==2.0.1' \
+    'prometheus-client==0.26.0'
+fi
+
+# A real compose implementation (docker-compose 1.29.2, PyPI) validates deploy/compose.yaml
+# (`docker-compose config -q` needs no Docker daemon); its PyYAML 5.4.1 pin builds on Python
+# 3.11 only with Cython < 3 as a build constraint, as for anchorecli.
+COMPOSE_VENV=/opt/compose-venv
+if ! "$COMPOSE_VENV/bin/docker-compose" version >/dev/null 2>&1; then
+  echo "setup: installing docker-compose 1.29.2 into $COMPOSE_VENV"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  constraint="$(mktemp)"
+  echo 'cython<3' > "$constraint"
+  $SUDO /usr/bin/python3 -m venv "$COMPOSE_VENV"
+  $SUDO env PIP_CONSTRAINT="$constraint" "$COMPOSE_VENV/bin/pip" install -q 'docker-compose==1.29.2'
+  rm -f "$constraint"
+fi
+
+# moto's server (PyPI moto[server] 5.x): a real S3 API on loopback, for the analysis archive's
+# s3 storage driver tests (crates/anchorage-store/tests/store/lifecycle.rs).
+MOTO_VENV=/opt/moto-venv
+if ! "$MOTO_VENV/bin/moto_server" --help >/dev/null 2>&1; then
+  echo "setup: installing moto[server] into $MOTO_VENV"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO /usr/bin/python3 -m venv "$MOTO_VENV"
+  $SUDO "$MOTO_VENV/bin/pip" install -q 'moto[server]>=5.1,<6'
+fi
+
 # cargo-nextest runs the test suite (installed on the project's machines; install if absent).
 if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install --locked cargo-nextest

@@ -137,6 +137,9 @@ pub(crate) async fn add(
         q.get("autosubscribe").map(String::as_str),
         true,
     )?;
+    if let Some(archived) = body.get("source").and_then(|s| s.get("archive")) {
+        return restore_from_archive(&state, &caller, archived).await;
+    }
     // Legacy `{tag, digest, dockerfile}` or `{"source": {"tag": {"pullstring", "dockerfile"}}}`.
     let source_tag = body.get("source").and_then(|s| s.get("tag"));
     let (tag_text, dockerfile) = match source_tag {
@@ -145,7 +148,7 @@ pub(crate) async fn add(
     };
     if body.get("source").is_some() && source_tag.is_none() {
         return Err(ApiError::bad_request(
-            "only source.tag is supported (source.digest, source.archive and source.import are not)",
+            "only source.tag and source.archive are supported (source.digest and source.import are not)",
         ));
     }
     let tag_text = tag_text.ok_or_else(|| {
@@ -243,6 +246,42 @@ pub(crate) async fn add(
     Ok(Json(json!([image_json(&record)])))
 }
 
+/// `POST images` with `{"source": {"archive": {"digest": D}}}`: brings the archived image
+/// back, analysis included, without re-analysis.
+async fn restore_from_archive(
+    state: &AppState,
+    caller: &Caller,
+    source: &Value,
+) -> ApiResult<Json<Value>> {
+    let digest = source
+        .get("digest")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("source.archive.digest must be a string"))?;
+    check_digest(digest)?;
+    let store = state.archive_store()?;
+    match anchorage_store::restore_image(state.db(), store, &caller.account, digest).await {
+        Ok(anchorage_store::Restored::Restored) => {}
+        Ok(_) => {
+            return Err(ApiError::not_found(format!(
+                "image {digest} is not in the analysis archive"
+            ))
+            .code("RESOURCE_NOT_FOUND"));
+        }
+        Err(anchorage_store::StoreError::Conflict { .. }) => {
+            return Err(ApiError::conflict(
+                "Conflict: Image already exists in system. No restore possible",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let record = state
+        .db()
+        .image(&caller.account, digest)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("image {digest} not found")))?;
+    Ok(Json(json!([image_json(&record)])))
+}
+
 fn filter_from(q: &HashMap<String, String>) -> ApiResult<ImageFilter> {
     let image_status = match q.get("image_status").map(String::as_str) {
         None | Some("active") => Some("active".to_string()),
@@ -321,13 +360,23 @@ pub(crate) async fn owned(
     digest: &str,
 ) -> ApiResult<ImageRecord> {
     check_digest(digest)?;
-    state
+    if let Some(found) = state.db().image(&caller.account, digest).await? {
+        return Ok(found);
+    }
+    let message = if state
         .db()
-        .image(&caller.account, digest)
+        .archived_image(&caller.account, digest)
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!("image {digest} not found")).code("RESOURCE_NOT_FOUND")
-        })
+        .is_some()
+    {
+        format!(
+            "image {digest} not found: it is in the analysis archive (restore it with POST \
+             images {{\"source\": {{\"archive\": {{\"digest\": \"{digest}\"}}}}}})"
+        )
+    } else {
+        format!("image {digest} not found")
+    };
+    Err(ApiError::not_found(message).code("RESOURCE_NOT_FOUND"))
 }
 
 /// The image with this image id in the caller's account, or 404.

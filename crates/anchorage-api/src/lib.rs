@@ -10,12 +10,14 @@
 
 mod access;
 mod accounts;
+mod archives;
 mod auth;
 mod check;
 mod content;
 mod error;
 mod events;
 mod images;
+mod ops;
 mod policies;
 mod query;
 mod registries;
@@ -35,6 +37,7 @@ use axum::routing::{get, post};
 pub use accounts::bootstrap;
 pub use auth::hash_password;
 pub use error::{ApiError, ApiResult};
+pub use ops::REQUEST_ID;
 pub use state::{ApiConfig, AppState};
 pub use system::{API_VERSION, openapi_document, sync_feeds};
 
@@ -51,6 +54,8 @@ pub struct Route {
     pub query: &'static [(&'static str, &'static str, &'static str)],
     /// Whether it takes a JSON object body.
     pub body: bool,
+    /// Whether its JSON body is a list of strings instead (`POST archives/images`).
+    pub list_body: bool,
     /// Whether it needs basic auth.
     pub auth: bool,
     handler: axum::routing::MethodRouter<AppState>,
@@ -96,6 +101,7 @@ fn r(
         summary,
         query: &[],
         body: false,
+        list_body: false,
         auth: true,
         handler,
     }
@@ -108,6 +114,10 @@ impl Route {
     }
     fn body(mut self) -> Self {
         self.body = true;
+        self
+    }
+    fn list_body(mut self) -> Self {
+        self.list_body = true;
         self
     }
     fn open(mut self) -> Self {
@@ -431,6 +441,18 @@ pub fn routes() -> Vec<Route> {
         r("GET", "/system", "service status", get(system::status)),
         r(
             "GET",
+            "/system/services",
+            "every process and its services",
+            get(system::services),
+        ),
+        r(
+            "DELETE",
+            "/system/services/{servicename}/{host_id}",
+            "forget a process that is down (admin)",
+            delete(system::delete_service),
+        ),
+        r(
+            "GET",
             "/system/feeds",
             "feeds and groups",
             get(system::feeds),
@@ -483,6 +505,68 @@ pub fn routes() -> Vec<Route> {
             "/events/{event_id}",
             "delete an event",
             delete(events::delete_one),
+        ),
+        r(
+            "GET",
+            "/archives",
+            "analysis archive and rule totals",
+            get(archives::summary),
+        ),
+        r(
+            "GET",
+            "/archives/images",
+            "archived image analyses",
+            get(archives::list_images),
+        ),
+        r(
+            "POST",
+            "/archives/images",
+            "archive analysed images (a list of 1-100 digests); restore with POST images, source.archive",
+            post(archives::archive),
+        )
+        .list_body(),
+        r(
+            "GET",
+            "/archives/images/{digest}",
+            "an archived image analysis",
+            get(archives::get_image),
+        ),
+        r(
+            "DELETE",
+            "/archives/images/{digest}",
+            "delete an archived image analysis for good",
+            delete(archives::delete_image),
+        )
+        .query(&[("force", BOOL, "accepted for anchore-cli")]),
+        r(
+            "GET",
+            "/archives/rules",
+            "archive transition rules",
+            get(archives::list_rules),
+        )
+        .query(&[(
+            "system_global",
+            BOOL,
+            "include the global rules (default true)",
+        )]),
+        r(
+            "POST",
+            "/archives/rules",
+            "add an archive transition rule (system_global: admin)",
+            post(archives::add_rule),
+        )
+        .body(),
+        r(
+            "GET",
+            "/archives/rules/{rule_id}",
+            "an archive transition rule",
+            get(archives::get_rule),
+        ),
+        r(
+            "DELETE",
+            "/archives/rules/{rule_id}",
+            "delete an archive transition rule",
+            delete(archives::delete_rule),
         ),
         r(
             "GET",
@@ -609,13 +693,34 @@ fn normalize_path(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
     text.parse().ok()
 }
 
+/// The operations endpoints every role serves (not part of the v1 API documents): readiness
+/// and Prometheus metrics; `/health` is a v1 route.
+fn ops_routes() -> Router<AppState> {
+    Router::new()
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+}
+
 /// The router of every route, ready to serve. Wrap it with [`into_service`] to serve it with
 /// path normalization.
 pub fn router(state: AppState) -> Router {
     let limit = state.inner.config.max_request_bytes;
     api_routes()
+        .merge(ops_routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(envelope))
+        .layer(middleware::from_fn(ops::observe))
+        .with_state(state)
+}
+
+/// The router of a process without the API (the `worker` role): `/health`, `/ready` and
+/// `/metrics` only, so orchestrator probes and scrapes work; everything else is 404.
+pub fn probe_router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(system::health))
+        .merge(ops_routes())
+        .layer(middleware::from_fn(envelope))
+        .layer(middleware::from_fn(ops::observe))
         .with_state(state)
 }
 
@@ -624,7 +729,19 @@ pub fn router(state: AppState) -> Router {
 pub fn into_service(
     state: AppState,
 ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
-    let inner = router(state);
+    normalized(router(state))
+}
+
+/// [`probe_router`] with path normalization, for `axum::serve`.
+pub fn into_probe_service(
+    state: AppState,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    normalized(probe_router(state))
+}
+
+fn normalized(
+    inner: Router,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
     Router::new()
         .fallback_service(tower::ServiceExt::<Request<Body>>::map_request(
             inner,

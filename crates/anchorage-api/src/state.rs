@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use anchorage_engine::{Analysis, Engine};
-use anchorage_store::{Database, Sealer};
+use anchorage_store::{ArchiveStore, Database, Sealer};
 use anchorage_vulndb::FeedSource;
 use secrecy::SecretString;
 
@@ -28,8 +28,14 @@ pub struct ApiConfig {
     pub max_attempts: i64,
     /// This process' host id (`GET system`).
     pub host_id: String,
-    /// Base URL reported by `GET system`.
+    /// Base URL of this process (`GET system` when the process list cannot be read).
     pub base_url: String,
+    /// This process' role: `api`, `worker` or `all`.
+    pub role: String,
+    /// Whether `GET /metrics` is served (`metrics.enabled`).
+    pub metrics_enabled: bool,
+    /// Whether `GET /metrics` is served without basic auth (`metrics.auth_disabled`).
+    pub metrics_auth_disabled: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -37,6 +43,7 @@ impl std::fmt::Debug for ApiConfig {
         f.debug_struct("ApiConfig")
             .field("max_request_bytes", &self.max_request_bytes)
             .field("host_id", &self.host_id)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -55,7 +62,8 @@ pub(crate) struct Inner {
     pub(crate) watch: anchorage_watch::Watch,
     pub(crate) analyses: Mutex<AnalysisCache>,
     pub(crate) auth_cache: Mutex<HashMap<String, [u8; 32]>>,
-    pub(crate) started_at: i64,
+    /// The analysis archive's store (set once by the server; unset: archive calls answer 503).
+    pub(crate) archive: std::sync::OnceLock<ArchiveStore>,
 }
 
 /// Decoded analyses by digest, the most recent few (decoding a large document costs more than
@@ -86,9 +94,25 @@ impl AppState {
                 watch,
                 analyses: Mutex::new(AnalysisCache::default()),
                 auth_cache: Mutex::new(HashMap::new()),
-                started_at: crate::util::now(),
+                archive: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Sets the analysis archive's store (`services.catalog.analysis_archive`); `false` when
+    /// one was set already.
+    pub fn set_archive_store(&self, store: ArchiveStore) -> bool {
+        self.inner.archive.set(store).is_ok()
+    }
+
+    /// The analysis archive's store, or 503 when the server has none.
+    pub(crate) fn archive_store(&self) -> ApiResult<&ArchiveStore> {
+        self.inner.archive.get().ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "the analysis archive is not configured (services.catalog.analysis_archive)",
+            )
+        })
     }
 
     /// The store.

@@ -1,7 +1,8 @@
 //! Ping, health, version, the swagger document, system status and feeds (§1.1, §2.8).
 
+use anchorage_store::ServiceRecord;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -14,14 +15,25 @@ use crate::util::{iso, now, parse_bool};
 pub const API_VERSION: &str = "0.1.20";
 /// Version of this program.
 pub(crate) const SERVICE_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The service names `system wait` waits for (§9.10): this one process is all of them.
-const SERVICES: &[&str] = &[
+/// The Anchore service names an `api` process stands for.
+const API_SERVICES: &[&str] = &["apiext", "catalog", "policy_engine", "simplequeue"];
+/// The service names `system wait` waits for (§9.10): an `all` process is every one.
+const ALL_SERVICES: &[&str] = &[
     "apiext",
     "catalog",
     "policy_engine",
     "simplequeue",
     "analyzer",
 ];
+
+/// The Anchore service names a process of `role` (`api`, `worker`, `all`) stands for.
+pub(crate) fn service_names(role: &str) -> &'static [&'static str] {
+    match role {
+        "api" => API_SERVICES,
+        "worker" => &["analyzer"],
+        _ => ALL_SERVICES,
+    }
+}
 /// The one feed the vulnerability data is reported as.
 const FEED: &str = "vulnerabilities";
 
@@ -120,7 +132,12 @@ pub fn openapi_document() -> Value {
             "parameters": parameters,
             "responses": responses,
         });
-        if r.body {
+        if r.list_body {
+            op["requestBody"] = json!({
+                "required": true,
+                "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}},
+            });
+        } else if r.body {
             op["requestBody"] = json!({
                 "required": false,
                 "content": {"application/json": {"schema": {"type": "object"}}},
@@ -166,38 +183,104 @@ pub(crate) async fn openapi() -> Json<Value> {
     Json(openapi_document())
 }
 
-/// `GET system`.
+/// The `service_states` entries of every process (the `services` table), each process as the
+/// Anchore service names of its role, up while its heartbeat is fresh.
+fn service_states(services: &[ServiceRecord], db_version: &str) -> Vec<Value> {
+    let t = now();
+    let mut states = Vec::new();
+    for s in services {
+        let up = s.is_up(t);
+        let message = if up {
+            "available".to_string()
+        } else if s.status == "down" {
+            "stopped".to_string()
+        } else {
+            format!("no heartbeat for {} s", t - s.last_heartbeat)
+        };
+        for name in service_names(&s.role) {
+            states.push(json!({
+                "servicename": name,
+                "hostid": s.host_id,
+                "base_url": s.base_url,
+                "status": up,
+                "status_message": message,
+                "version": s.version,
+                "short_description": "",
+                "service_detail": {
+                    "up": up,
+                    "available": up,
+                    "busy": false,
+                    "message": message,
+                    "version": s.version,
+                    "db_version": db_version,
+                    "detail": {
+                        "role": s.role,
+                        "started_at": iso(s.started_at),
+                        "last_heartbeat": iso(s.last_heartbeat),
+                        "heartbeat_seconds": s.heartbeat_seconds,
+                    },
+                },
+            }));
+        }
+    }
+    states
+}
+
+/// `GET system`: every process of the deployment.
 pub(crate) async fn status(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    let db_up = state.db().queue_depth().await.is_ok();
+    let services = match state.db().services().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the process list");
+            return unavailable_states(&state, "database unavailable");
+        }
+    };
     let db_version = schema_version(&state).await;
-    let config = &state.inner.config;
-    let states: Vec<Value> = SERVICES
-        .iter()
-        .map(|name| {
-            json!({
-                "servicename": name,
-                "hostid": config.host_id,
-                "base_url": config.base_url,
-                "status": db_up,
-                "status_message": if db_up { "available" } else { "database unavailable" },
-                "version": SERVICE_VERSION,
-                "short_description": "",
-                "service_detail": {
-                    "up": db_up,
-                    "available": db_up,
-                    "busy": false,
-                    "message": "",
-                    "version": SERVICE_VERSION,
-                    "db_version": db_version,
-                    "detail": {"started_at": iso(state.inner.started_at)},
-                },
-            })
-        })
-        .collect();
-    Ok(Json(json!({"service_states": states})))
+    Ok(Json(
+        json!({"service_states": service_states(&services, &db_version)}),
+    ))
+}
+
+/// `GET system/services`: the same entries as `GET system`, as a list.
+pub(crate) async fn services(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let services = state.db().services().await?;
+    let db_version = schema_version(&state).await;
+    Ok(Json(Value::Array(service_states(&services, &db_version))))
+}
+
+/// `DELETE system/services/{servicename}/{host_id}` (anchore-cli `system del`): forgets a
+/// process that is down (stopped, or silent for three heartbeats); a live one is refused (it
+/// would register again at its next heartbeat). Admin only.
+pub(crate) async fn delete_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((servicename, host_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let found =
+        state.db().services().await?.into_iter().find(|s| {
+            s.host_id == host_id && service_names(&s.role).contains(&servicename.as_str())
+        });
+    let Some(service) = found else {
+        return Err(ApiError::not_found(format!(
+            "no service {servicename} on host {host_id}"
+        )));
+    };
+    if service.is_up(now()) {
+        return Err(ApiError::conflict(format!(
+            "service {servicename} on host {host_id} is up; stop the process first"
+        )));
+    }
+    state.db().delete_service(&host_id).await?;
+    Ok(Json(
+        json!({"hostid": host_id, "servicename": servicename, "deleted": true}),
+    ))
 }
 
 /// `GET system/feeds`.
@@ -320,4 +403,29 @@ pub(crate) async fn queue_status(
         "detail": {"queued": d.queued, "running": d.running, "failed": d.failed, "time": iso(now())},
         "version": SERVICE_VERSION,
     })))
+}
+
+/// `GET /system` when the process list cannot be read: this process alone, down.
+fn unavailable_states(state: &AppState, why: &str) -> ApiResult<Json<Value>> {
+    let config = &state.inner.config;
+    let states: Vec<Value> = service_names(&config.role)
+        .iter()
+        .map(|name| {
+            json!({
+                "servicename": name,
+                "hostid": config.host_id,
+                "base_url": config.base_url,
+                "status": false,
+                "status_message": why,
+                "version": SERVICE_VERSION,
+                "short_description": "",
+                "service_detail": {
+                    "up": false, "available": false, "busy": false, "message": why,
+                    "version": SERVICE_VERSION, "db_version": "unknown",
+                    "detail": {"role": config.role},
+                },
+            })
+        })
+        .collect();
+    Ok(Json(json!({"service_states": states})))
 }

@@ -27,6 +27,9 @@ pub const ANCHORAGE_FEED_SOURCES: &str = "ANCHORAGE_FEED_SOURCES";
 pub const ANCHORAGE_DATABASE_URL: &str = "ANCHORAGE_DATABASE_URL";
 /// Log filter (`--log`).
 pub const ANCHORAGE_LOG: &str = "ANCHORAGE_LOG";
+/// Log line format: `text` (default) or `json` (one JSON object per line, with the span
+/// fields: request id, image digest).
+pub const ANCHORAGE_LOG_FORMAT: &str = "ANCHORAGE_LOG_FORMAT";
 /// NVD API key, sent in the `apiKey` header of NVD API requests.
 pub const NVD_API_KEY: &str = "NVD_API_KEY";
 /// Docker's config directory (`config.json` inside).

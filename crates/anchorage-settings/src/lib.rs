@@ -21,16 +21,19 @@ pub use client::{
 };
 pub use env::{
     ANCHORAGE_CACHE_DIR, ANCHORAGE_CONFIG, ANCHORAGE_DATA_DIR, ANCHORAGE_DATABASE_URL,
-    ANCHORAGE_FEED_SOURCES, ANCHORAGE_INSECURE_REGISTRIES, ANCHORAGE_LOG, ANCHORAGE_PLATFORM,
-    ANCHORAGE_REGISTRY_PASSWORD, ANCHORAGE_REGISTRY_USERNAME, DOCKER_CONFIG, Environment, HOME,
-    NVD_API_KEY, PATH, PROJECT_FILE, XDG_CACHE_HOME, XDG_CONFIG_HOME,
+    ANCHORAGE_FEED_SOURCES, ANCHORAGE_INSECURE_REGISTRIES, ANCHORAGE_LOG, ANCHORAGE_LOG_FORMAT,
+    ANCHORAGE_PLATFORM, ANCHORAGE_REGISTRY_PASSWORD, ANCHORAGE_REGISTRY_USERNAME, DOCKER_CONFIG,
+    Environment, HOME, NVD_API_KEY, PATH, PROJECT_FILE, XDG_CACHE_HOME, XDG_CONFIG_HOME,
 };
 pub use error::SettingsError;
 pub use roles::{
     DEFAULT_LISTEN, DatabaseSettings, FeedSettings, ScanSettings, ServerSettings, WebhookSettings,
     WorkerSettings, parse_content_rule,
 };
-pub use service::{ANCHORAGE_ADMIN_PASSWORD, ANCHORAGE_SECRET_KEY, ServeFlags, ServiceSettings};
+pub use service::{
+    ANCHORAGE_ADMIN_PASSWORD, ANCHORAGE_SECRET_KEY, ArchiveStorage, Role, ServeFlags,
+    ServiceSettings,
+};
 pub use settings::{
     AcquireOverrides, ConfigPaths, DEFAULT_DATA_DIR, LimitSettings, RegistrySettings, Settings,
     load, load_with,

@@ -20,6 +20,20 @@
 //!     max_threads: 2                    # analysis workers in this process
 //!     max_attempts: 3                   # ours: attempts per analysis job
 //!     job_timeout_seconds: 3600         # ours
+//!     lease_seconds: 60                 # ours: job lease, renewed every third of it
+//!     shutdown_timeout_seconds: 30      # ours: SIGTERM grace for running analyses
+//!   catalog:
+//!     analysis_archive:                 # where archived analyses go (default: localfs,
+//!       storage_driver:                 #   <data_dir>/analysis_archive)
+//!         name: localfs                 # or s3
+//!         config:
+//!           archive_data_dir: /var/lib/anchorage/archive
+//!         # s3: {url: http://127.0.0.1:9000, bucket: anchorage-archive, access_key: ...,
+//!         #      secret_key: ${S3_SECRET}, region: us-east-1}  (or iamauto: true)
+//!   heartbeat_seconds: 5                # ours: `services` table heartbeat interval
+//! metrics:
+//!   enabled: true                       # GET /metrics (Prometheus)
+//!   auth_disabled: false                # true: /metrics without basic auth
 //! ```
 //!
 //! `${VAR}` in a value is replaced by that environment variable, as in Anchore's shipped file.
@@ -28,7 +42,7 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use crate::SettingsError;
@@ -49,6 +63,16 @@ struct RawService {
     services: RawServices,
     webhooks: Option<crate::watch::RawWebhooks>,
     cycle_timers: Option<std::collections::BTreeMap<String, u64>>,
+    #[serde(default)]
+    metrics: RawMetrics,
+    #[serde(flatten)]
+    _other: serde_yaml_ng::Mapping,
+}
+
+#[derive(Deserialize, Default)]
+struct RawMetrics {
+    enabled: Option<bool>,
+    auth_disabled: Option<bool>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
 }
@@ -75,6 +99,7 @@ struct RawServices {
     analyzer: RawAnalyzer,
     #[serde(default)]
     catalog: RawCatalog,
+    heartbeat_seconds: Option<u64>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
 }
@@ -83,8 +108,68 @@ struct RawServices {
 struct RawCatalog {
     cycle_timer_seconds: Option<u64>,
     cycle_timers: Option<std::collections::BTreeMap<String, u64>>,
+    analysis_archive: Option<RawObjectStore>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
+}
+
+#[derive(Deserialize, Default)]
+struct RawObjectStore {
+    storage_driver: Option<RawDriver>,
+    // `compression` and the rest: accepted (documents are stored as they are).
+    #[serde(flatten)]
+    _other: serde_yaml_ng::Mapping,
+}
+
+#[derive(Deserialize)]
+struct RawDriver {
+    name: String,
+    #[serde(default)]
+    config: serde_yaml_ng::Mapping,
+}
+
+/// Where the analysis archive keeps archived analyses
+/// (`services.catalog.analysis_archive.storage_driver`).
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ArchiveStorage {
+    /// `name: localfs`, `config.archive_data_dir` (default `<data_dir>/analysis_archive`).
+    LocalFs {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// `name: s3`: an S3-compatible bucket.
+    S3 {
+        /// `url`: endpoint (`http://127.0.0.1:9000`); absent: AWS.
+        url: Option<String>,
+        /// `bucket` (must exist).
+        bucket: String,
+        /// `access_key`.
+        access_key: Option<SecretString>,
+        /// `secret_key`.
+        secret_key: Option<SecretString>,
+        /// `region` (`false` or absent: the default).
+        region: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for ArchiveStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArchiveStorage::LocalFs { dir } => f.debug_struct("LocalFs").field("dir", dir).finish(),
+            ArchiveStorage::S3 {
+                url,
+                bucket,
+                region,
+                ..
+            } => f
+                .debug_struct("S3")
+                .field("url", url)
+                .field("bucket", bucket)
+                .field("region", region)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -101,8 +186,43 @@ struct RawAnalyzer {
     max_threads: Option<usize>,
     max_attempts: Option<u32>,
     job_timeout_seconds: Option<u64>,
+    lease_seconds: Option<u64>,
+    shutdown_timeout_seconds: Option<u64>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
+}
+
+/// What an `anchorage serve` process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// The HTTP API only (Anchore's apiext, catalog, policy_engine, simplequeue).
+    Api,
+    /// Analysis workers only (Anchore's analyzer), with `/health`, `/ready`, `/metrics`.
+    Worker,
+    /// Both (the default; the only role on SQLite).
+    #[default]
+    All,
+}
+
+impl Role {
+    /// `api`, `worker` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Api => "api",
+            Role::Worker => "worker",
+            Role::All => "all",
+        }
+    }
+
+    /// Whether the process serves the HTTP API.
+    pub fn serves_api(self) -> bool {
+        matches!(self, Role::Api | Role::All)
+    }
+
+    /// Whether the process runs analysis workers.
+    pub fn runs_workers(self) -> bool {
+        matches!(self, Role::Worker | Role::All)
+    }
 }
 
 /// Resolved settings of `anchorage serve`.
@@ -141,6 +261,22 @@ pub struct ServiceSettings {
     pub cycle_timers: crate::watch::CycleTimers,
     /// Webhook endpoints and delivery policy (`webhooks`).
     pub webhooks: crate::watch::WebhookConfig,
+    /// What this process runs.
+    pub role: Role,
+    /// Job lease length, seconds (`services.analyzer.lease_seconds`, default 60).
+    pub lease_secs: u64,
+    /// At SIGTERM, how long running analyses may go on before their jobs are given back
+    /// (`--shutdown-timeout`, `services.analyzer.shutdown_timeout_seconds`, default 30).
+    pub shutdown_timeout_secs: u64,
+    /// Heartbeat interval of the `services` table (`--heartbeat-interval`,
+    /// `services.heartbeat_seconds`, default 5).
+    pub heartbeat_secs: u64,
+    /// Whether `GET /metrics` is served (`metrics.enabled`, default true).
+    pub metrics_enabled: bool,
+    /// Whether `GET /metrics` needs no basic auth (`metrics.auth_disabled`, default false).
+    pub metrics_auth_disabled: bool,
+    /// The analysis archive's store.
+    pub analysis_archive: ArchiveStorage,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -149,6 +285,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("workers", &self.workers)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +303,12 @@ pub struct ServeFlags {
     pub dev: bool,
     /// `--workers`.
     pub workers: Option<usize>,
+    /// `--role`.
+    pub role: Role,
+    /// `--shutdown-timeout` (seconds).
+    pub shutdown_timeout: Option<u64>,
+    /// `--heartbeat-interval` (seconds).
+    pub heartbeat_interval: Option<u64>,
 }
 
 /// Replaces `${VAR}` with the variable's value (unset: empty).
@@ -307,9 +450,41 @@ impl ServiceSettings {
             Some(w) => w.resolve().map_err(|(key, reason)| invalid(&key, reason))?,
             None => crate::watch::WebhookConfig::default(),
         };
+        let sqlite = database_url.expose_secret().starts_with("sqlite:");
+        if sqlite && flags.role != Role::All {
+            return Err(SettingsError::Value {
+                name: "--role".into(),
+                reason: format!(
+                    "role {} needs PostgreSQL (ANCHORAGE_DATABASE_URL=postgres://... or \
+                     credentials.database.db_connect): on SQLite, the single-process embedded \
+                     mode, only --role all runs",
+                    flags.role.as_str()
+                ),
+            });
+        }
+        let analyzer = &raw.services.analyzer;
+        let analysis_archive = archive_storage(
+            raw.services.catalog.analysis_archive.as_ref(),
+            &data_dir,
+            &file,
+        )?;
         Ok(Self {
             cycle_timers,
             webhooks,
+            role: flags.role,
+            lease_secs: analyzer.lease_seconds.unwrap_or(60).clamp(3, 3600),
+            shutdown_timeout_secs: flags
+                .shutdown_timeout
+                .or(analyzer.shutdown_timeout_seconds)
+                .unwrap_or(30)
+                .min(86_400),
+            heartbeat_secs: flags
+                .heartbeat_interval
+                .or(raw.services.heartbeat_seconds)
+                .unwrap_or(5)
+                .clamp(1, 300),
+            metrics_enabled: raw.metrics.enabled.unwrap_or(true),
+            metrics_auth_disabled: raw.metrics.auth_disabled.unwrap_or(false),
             listen,
             data_dir,
             database_url,
@@ -344,7 +519,83 @@ impl ServiceSettings {
                 .max_request_bytes
                 .unwrap_or(4 << 20)
                 .max(1024),
+            analysis_archive,
         })
+    }
+}
+
+/// Resolves `services.catalog.analysis_archive`.
+fn archive_storage(
+    raw: Option<&RawObjectStore>,
+    data_dir: &Path,
+    file: &Path,
+) -> Result<ArchiveStorage, SettingsError> {
+    const KEY: &str = "services.catalog.analysis_archive.storage_driver";
+    let invalid = |reason: String| SettingsError::Invalid {
+        path: file.to_path_buf(),
+        key: KEY.to_string(),
+        reason,
+    };
+    let default_dir = data_dir.join("analysis_archive");
+    let Some(driver) = raw.and_then(|r| r.storage_driver.as_ref()) else {
+        return Ok(ArchiveStorage::LocalFs { dir: default_dir });
+    };
+    let text = |k: &str| -> Result<Option<String>, SettingsError> {
+        match driver.config.get(k) {
+            None | Some(serde_yaml_ng::Value::Null) => Ok(None),
+            Some(serde_yaml_ng::Value::String(s)) => Ok(nonempty(Some(s.clone()))),
+            Some(serde_yaml_ng::Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(invalid(format!("config.{k} must be a string"))),
+        }
+    };
+    let flag = |k: &str| match driver.config.get(k) {
+        Some(serde_yaml_ng::Value::Bool(b)) => *b,
+        Some(serde_yaml_ng::Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    match driver.name.as_str() {
+        "localfs" => Ok(ArchiveStorage::LocalFs {
+            dir: text("archive_data_dir")?
+                .map(PathBuf::from)
+                .unwrap_or(default_dir),
+        }),
+        "s3" => {
+            if flag("create_bucket") {
+                return Err(invalid(
+                    "config.create_bucket is not supported: create the bucket first".into(),
+                ));
+            }
+            let bucket = text("bucket")?
+                .ok_or_else(|| invalid("the s3 driver needs config.bucket".into()))?;
+            let (access_key, secret_key) = if flag("iamauto") {
+                (None, None)
+            } else {
+                let a = text("access_key")?;
+                let s = text("secret_key")?;
+                if a.is_none() || s.is_none() {
+                    return Err(invalid(
+                        "the s3 driver needs config.access_key and config.secret_key (or \
+                         iamauto: true)"
+                            .into(),
+                    ));
+                }
+                (a.map(SecretString::from), s.map(SecretString::from))
+            };
+            let region = match driver.config.get("region") {
+                Some(serde_yaml_ng::Value::Bool(false)) => None,
+                _ => text("region")?,
+            };
+            Ok(ArchiveStorage::S3 {
+                url: text("url")?,
+                bucket,
+                access_key,
+                secret_key,
+                region,
+            })
+        }
+        other => Err(invalid(format!(
+            "storage driver {other:?} is not supported for the analysis archive (localfs or s3)"
+        ))),
     }
 }
 
@@ -426,5 +677,133 @@ mod tests {
         assert_eq!(s.listen.port(), 8338);
         assert_eq!(s.workers, 3);
         assert!(s.database_url.expose_secret().starts_with("postgresql://"));
+        assert!(
+            matches!(&s.analysis_archive, ArchiveStorage::LocalFs { dir } if dir.ends_with("analysis_archive"))
+        );
+        // Defaults of the operations keys.
+        assert_eq!(s.role, Role::All);
+        assert_eq!(
+            (s.lease_secs, s.shutdown_timeout_secs, s.heartbeat_secs),
+            (60, 30, 5)
+        );
+        assert!(s.metrics_enabled && !s.metrics_auth_disabled);
+    }
+
+    #[test]
+    fn operations_keys_are_read_and_flags_win() {
+        let dir = tempfile::tempdir().ok();
+        let Some(dir) = dir else { return };
+        let path = dir.path().join("anchorage.yaml");
+        let yaml = "credentials:\n  database:\n    db_connect: postgresql://u@127.0.0.1:5432/x\nservices:\n  heartbeat_seconds: 2\n  analyzer:\n    lease_seconds: 20\n    shutdown_timeout_seconds: 9\nmetrics:\n  enabled: false\n  auth_disabled: true\n";
+        assert!(std::fs::write(&path, yaml).is_ok());
+        let flags = ServeFlags {
+            config: Some(path),
+            dev: true,
+            role: Role::Worker,
+            shutdown_timeout: Some(4),
+            ..ServeFlags::default()
+        };
+        let s = ServiceSettings::resolve(&flags, &crate::Settings::default(), &env_of(&[]));
+        let s = s.map_err(|e| e.to_string());
+        assert!(s.is_ok(), "{:?}", s.err());
+        let Ok(s) = s else { return };
+        assert_eq!(s.role, Role::Worker);
+        assert_eq!(
+            (s.lease_secs, s.shutdown_timeout_secs, s.heartbeat_secs),
+            (20, 4, 2)
+        );
+        assert!(!s.metrics_enabled && s.metrics_auth_disabled);
+    }
+
+    #[test]
+    fn roles_other_than_all_are_refused_on_sqlite() {
+        for role in [Role::Api, Role::Worker] {
+            let flags = ServeFlags {
+                dev: true,
+                role,
+                ..ServeFlags::default()
+            };
+            let err = ServiceSettings::resolve(&flags, &crate::Settings::default(), &env_of(&[]))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains("needs PostgreSQL") && err.contains(role.as_str()),
+                "{err}"
+            );
+        }
+    }
+
+    fn archive_of(yaml: &str) -> Result<ArchiveStorage, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("anchorage.yaml");
+        std::fs::write(&path, yaml).map_err(|e| e.to_string())?;
+        let flags = ServeFlags {
+            config: Some(path),
+            dev: true,
+            ..ServeFlags::default()
+        };
+        ServiceSettings::resolve(
+            &flags,
+            &crate::Settings::default(),
+            &env_of(&[("S3_SECRET", "shh-secret")]),
+        )
+        .map(|s| s.analysis_archive)
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn analysis_archive_drivers_are_read_as_anchore_writes_them() {
+        let local = archive_of(
+            "services:\n  catalog:\n    analysis_archive:\n      compression: {enabled: false}\n      storage_driver:\n        name: localfs\n        config: {archive_data_dir: /srv/archive}\n",
+        );
+        assert!(
+            matches!(&local, Ok(ArchiveStorage::LocalFs { dir }) if dir == Path::new("/srv/archive")),
+            "{local:?}"
+        );
+        let s3 = archive_of(
+            "services:\n  catalog:\n    analysis_archive:\n      storage_driver:\n        name: s3\n        config: {url: 'http://127.0.0.1:9000', bucket: arch, access_key: AK, secret_key: '${S3_SECRET}', region: false}\n",
+        );
+        let text = format!("{s3:?}");
+        assert!(!text.contains("shh-secret"), "{text}");
+        match s3 {
+            Ok(ArchiveStorage::S3 {
+                url,
+                bucket,
+                secret_key,
+                region,
+                ..
+            }) => {
+                use secrecy::ExposeSecret as _;
+                assert_eq!(url.as_deref(), Some("http://127.0.0.1:9000"));
+                assert_eq!(bucket, "arch");
+                assert_eq!(
+                    secret_key.map(|k| k.expose_secret().to_string()).as_deref(),
+                    Some("shh-secret")
+                );
+                assert_eq!(region, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        for (yaml, needle) in [
+            ("name: db", "localfs or s3"),
+            (
+                "name: s3\n        config: {access_key: a, secret_key: b}",
+                "config.bucket",
+            ),
+            ("name: s3\n        config: {bucket: b}", "access_key"),
+            (
+                "name: s3\n        config: {bucket: b, iamauto: true, create_bucket: true}",
+                "create_bucket",
+            ),
+        ] {
+            let e = archive_of(&format!(
+                "services:\n  catalog:\n    analysis_archive:\n      storage_driver:\n        {yaml}\n"
+            ));
+            assert!(
+                e.as_ref().is_err_and(|e| e.contains(needle)),
+                "{yaml}: {e:?}"
+            );
+        }
     }
 }

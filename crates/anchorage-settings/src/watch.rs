@@ -64,6 +64,12 @@ pub const CYCLES: &[CycleSpec] = &[
         min: 1,
         max: 7 * 86400,
     },
+    CycleSpec {
+        name: "archive_tasks",
+        default: 43200,
+        min: 1,
+        max: 5 * 86400,
+    },
 ];
 
 /// Intervals of the cycles, seconds, by name (every name of [`CYCLES`] present).
@@ -98,7 +104,6 @@ impl CycleTimers {
                 if [
                     "service_watcher",
                     "policy_bundle_sync",
-                    "archive_tasks",
                     "image_gc",
                     "account_resource_cleanup",
                     "feed_sync_checker",

@@ -54,6 +54,38 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// The analysis archive store (directory or S3 bucket) failed.
+    #[error("analysis archive: {what}: {reason}")]
+    Archive {
+        /// The step and the store (`writing KEY (s3:bucket at URL)`), never credentials.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// Reading or writing a backup file failed.
+    #[error("backup file: {what}")]
+    Io {
+        /// The step.
+        what: String,
+        /// The I/O error.
+        #[source]
+        error: std::io::Error,
+    },
+    /// A restore would overwrite data.
+    #[error(
+        "the database is not empty ({tables} hold rows): restore into an empty database, or \
+         force it to replace everything"
+    )]
+    NotEmpty {
+        /// The tables that hold rows.
+        tables: String,
+    },
+    /// The operation does not fit the record's state (an image not analysed, not found...).
+    #[error("{reason}")]
+    State {
+        /// Why, for the user.
+        reason: String,
+    },
     /// A query failed.
     #[error("database query failed: {what}")]
     Query {
@@ -86,9 +118,14 @@ impl StoreError {
     pub fn kind(&self) -> StoreErrorKind {
         match self {
             StoreError::UnsupportedUrl { .. } => StoreErrorKind::Config,
-            StoreError::Connect { .. } | StoreError::Query { .. } => StoreErrorKind::Unavailable,
+            StoreError::Connect { .. }
+            | StoreError::Query { .. }
+            | StoreError::Archive { .. }
+            | StoreError::Io { .. } => StoreErrorKind::Unavailable,
             StoreError::Migration { .. } | StoreError::NewerSchema { .. } => StoreErrorKind::Schema,
-            StoreError::Conflict { .. } => StoreErrorKind::Conflict,
+            StoreError::Conflict { .. }
+            | StoreError::NotEmpty { .. }
+            | StoreError::State { .. } => StoreErrorKind::Conflict,
             StoreError::Corrupt { .. } => StoreErrorKind::Corrupt,
         }
     }

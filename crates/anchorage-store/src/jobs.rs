@@ -43,6 +43,17 @@ pub struct QueueDepth {
     pub failed: i64,
 }
 
+/// Open jobs of one kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindDepth {
+    /// Job kind ([`ANALYZE`], ...).
+    pub kind: String,
+    /// Waiting jobs.
+    pub queued: i64,
+    /// Leased jobs.
+    pub running: i64,
+}
+
 impl Database {
     /// Claims the oldest ready job: queued, or running with an expired lease. The lease lasts
     /// until `lease_until` (epoch seconds) unless extended.
@@ -206,5 +217,40 @@ impl Database {
             }
         }
         Ok(d)
+    }
+
+    /// Open (queued and running) jobs per kind, by kind name.
+    pub async fn queue_depth_by_kind(&self) -> Result<Vec<KindDepth>, StoreError> {
+        let err = query_err("counting jobs by kind");
+        let rows = sqlx::query(
+            "SELECT kind, state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') \
+             GROUP BY kind, state ORDER BY kind",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        let mut out: Vec<KindDepth> = Vec::new();
+        for r in rows {
+            let kind: String = r
+                .try_get("kind")
+                .map_err(query_err("counting jobs by kind"))?;
+            let state: String = r
+                .try_get("state")
+                .map_err(query_err("counting jobs by kind"))?;
+            let n: i64 = r.try_get("n").map_err(query_err("counting jobs by kind"))?;
+            if out.last().is_none_or(|d| d.kind != kind) {
+                out.push(KindDepth {
+                    kind,
+                    ..KindDepth::default()
+                });
+            }
+            if let Some(d) = out.last_mut() {
+                match state.as_str() {
+                    "queued" => d.queued = n,
+                    _ => d.running = n,
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -4,21 +4,30 @@
 //! inside a transaction, recorded in `anchorage_migrations`. The repositories of the engine
 //! service are methods of [`Database`], one module per area: accounts and users, images with
 //! their tags and (compressed, per-digest) analysis documents, the leased job queue, policy
-//! bundles and evaluations, registries, events; and for watch mode: subscriptions, cycle
-//! leases, the re-match index and feed changes, webhook deliveries.
+//! bundles and evaluations, registries, events, the analysis archive's records. The data
+//! lifecycle is in [`lifecycle`] (archive, restore, [`apply_archive_rules`]) and the backup of
+//! a whole deployment in [`backup`] / [`restore`].
+//! Watch mode: subscriptions, cycle leases, the re-match index and feed changes, webhook
+//! deliveries.
 
 mod accounts;
+mod archive;
+mod backup;
 mod cycles;
 mod error;
 mod events;
 mod images;
 mod jobs;
+pub mod lifecycle;
 mod matchindex;
 mod migrate;
 mod notifications;
+mod objects;
 mod policies;
 mod registries;
+mod rows;
 mod seal;
+mod services;
 mod subscriptions;
 
 use std::str::FromStr as _;
@@ -27,19 +36,32 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 pub use accounts::{Account, User};
+pub use archive::{
+    ArchiveRule, ArchiveSummary, ArchivedImage, ArchivedTag, ImageSelector, Transition,
+};
+pub use backup::{
+    BackupManifest, BackupObject, BackupStats, BackupTable, RestoreOptions, backup, read_manifest,
+    restore,
+};
 pub use cycles::CycleState;
 pub use error::{StoreError, StoreErrorKind};
 pub use events::{EventFilter, EventRecord};
 pub use images::{AddImage, Added, FinishedAnalysis, ImageFilter, ImageRecord, TagRecord};
-pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, QueueDepth};
+pub use jobs::{ANALYZE, ANALYZE_FORCE, Job, KindDepth, QueueDepth};
+pub use lifecycle::{
+    ArchiveOutcome, Restored, RulesRun, apply_archive_rules, apply_archive_rules_now,
+    archive_image, delete_archived_image, restore_image,
+};
 pub use matchindex::{FeedChange, MatchSubject};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration};
 pub use notifications::{
     DEAD, DELIVERED, DELIVERING, NewNotification, NotificationCounts, NotificationRecord, PENDING,
 };
+pub use objects::{ArchiveDriver, ArchiveObject, ArchiveStore, archive_key};
 pub use policies::{EvaluationRecord, PolicyRecord};
 pub use registries::{OpenedCredential, RegistryRecord};
 pub use seal::Sealer;
+pub use services::{MISSED_HEARTBEATS, ServiceRecord};
 pub use subscriptions::{
     REPO_UPDATE, SUBSCRIPTION_TYPES, Subscription, SubscriptionFilter, TAG_SUBSCRIPTION_TYPES,
     subscription_id,

@@ -42,6 +42,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_watch.sql"),
         postgres: include_str!("../migrations/postgres/0003_watch.sql"),
     },
+    Migration {
+        version: 4,
+        description: "services",
+        sqlite: include_str!("../migrations/sqlite/0004_services.sql"),
+        postgres: include_str!("../migrations/postgres/0004_services.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "analysis_archive",
+        sqlite: include_str!("../migrations/sqlite/0005_analysis_archive.sql"),
+        postgres: include_str!("../migrations/postgres/0005_analysis_archive.sql"),
+    },
 ];
 
 /// A migration recorded as applied.
@@ -70,6 +82,12 @@ impl Database {
     /// from several processes at once (PostgreSQL: advisory lock; SQLite: each migration is one
     /// write transaction and is skipped when already recorded).
     pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// [`Database::migrate`] up to and including version `last` only (a restore rebuilds a
+    /// backup's schema version before loading its rows, then migrates the rest).
+    pub async fn migrate_to(&self, last: i64) -> Result<Vec<i64>, StoreError> {
         let mut conn = self
             .pool
             .acquire()
@@ -81,7 +99,7 @@ impl Database {
                 .await
                 .map_err(query_err("taking the migration lock"))?;
         }
-        let result = self.migrate_on(&mut conn).await;
+        let result = self.migrate_on(&mut conn, last).await;
         if self.backend == Backend::Postgres {
             // Released with the session anyway; unlock so the pooled connection is clean.
             let _ = sqlx::query(UNLOCK).execute(&mut *conn).await;
@@ -89,7 +107,11 @@ impl Database {
         result
     }
 
-    async fn migrate_on(&self, conn: &mut sqlx::AnyConnection) -> Result<Vec<i64>, StoreError> {
+    async fn migrate_on(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        last: i64,
+    ) -> Result<Vec<i64>, StoreError> {
         sqlx::query(BOOKKEEPING)
             .execute(&mut *conn)
             .await
@@ -117,7 +139,7 @@ impl Database {
             }
         };
         let mut applied = Vec::new();
-        for m in MIGRATIONS {
+        for m in MIGRATIONS.iter().filter(|m| m.version <= last) {
             let failed = |error| StoreError::Migration {
                 version: m.version,
                 description: m.description,
@@ -174,6 +196,21 @@ impl Database {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(query_err("reading anchorage_migrations"))
+    }
+
+    /// Whether every migration this program knows is applied (readiness): `Ok(None)` when
+    /// current, else the first missing version.
+    pub async fn missing_migration(&self) -> Result<Option<i64>, StoreError> {
+        let applied: std::collections::HashSet<i64> = self
+            .applied_migrations()
+            .await?
+            .into_iter()
+            .map(|m| m.version)
+            .collect();
+        Ok(MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .find(|v| !applied.contains(v)))
     }
 
     /// A value of the `schema_info` table (created by migration 1).

@@ -10,12 +10,31 @@
 use anchorage_store::{Backend, ConnectOptions, Database, MIGRATIONS, StoreErrorKind, connect};
 use secrecy::SecretString;
 
+#[path = "store/backup.rs"]
+mod backup;
+#[path = "store/lifecycle.rs"]
+mod lifecycle;
+
+/// A migrated SQLite database `NAME.sqlite` in `dir`.
+async fn sqlite(dir: &std::path::Path, name: &str) -> Database {
+    let url = SecretString::from(format!(
+        "sqlite:{}",
+        dir.join(format!("{name}.sqlite")).display()
+    ));
+    let db = connect(&url, &ConnectOptions::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 async fn check_migrated(db: &Database) {
-    let latest = MIGRATIONS.last().unwrap().version;
     let applied = db.migrate().await.unwrap();
-    assert_eq!(applied, (1..=latest).collect::<Vec<_>>());
+    assert_eq!(
+        applied,
+        MIGRATIONS.iter().map(|m| m.version).collect::<Vec<_>>()
+    );
+    assert_eq!(db.missing_migration().await.unwrap(), None);
     // Applying again does nothing.
     assert!(db.migrate().await.unwrap().is_empty());
     let recorded = db.applied_migrations().await.unwrap();
@@ -548,6 +567,87 @@ async fn postgres_watch_tables_behave() {
         .unwrap();
     db.migrate().await.unwrap();
     watch_behaviour(&db).await;
+    db.close().await;
+    fresh.drop_it().await;
+}
+
+/// Process rows: registered up, refreshed by heartbeats, stale after missed heartbeats, marked
+/// down at a graceful stop, pruned long after; and the open jobs per kind.
+async fn services_behaviour(db: &Database) {
+    use anchorage_store::ServiceRecord;
+    let row = |host: &str, role: &str, t: i64| ServiceRecord {
+        host_id: host.into(),
+        role: role.into(),
+        version: "0.1.0".into(),
+        base_url: "http://127.0.0.1:8228".into(),
+        status: "up".into(),
+        heartbeat_seconds: 5,
+        started_at: t,
+        last_heartbeat: t,
+    };
+    db.register_service(&row("h-api", "api", 1000))
+        .await
+        .unwrap();
+    db.register_service(&row("h-worker", "worker", 1001))
+        .await
+        .unwrap();
+    assert!(db.service_heartbeat("h-api", 1010).await.unwrap());
+    assert!(!db.service_heartbeat("h-gone", 1010).await.unwrap());
+    let all = db.services().await.unwrap();
+    assert_eq!(
+        all.iter().map(|s| s.host_id.as_str()).collect::<Vec<_>>(),
+        ["h-api", "h-worker"]
+    );
+    // At 1016 the api beat 6 s ago (up); the worker beat 15 s ago: 3 intervals, the limit.
+    assert!(all[0].is_up(1016));
+    assert!(all[1].is_up(1016));
+    assert!(!all[1].is_up(1018), "stale after three missed heartbeats");
+    db.mark_service_down("h-api", 1020).await.unwrap();
+    let api = db.services().await.unwrap().remove(0);
+    assert_eq!((api.status.as_str(), api.last_heartbeat), ("down", 1020));
+    assert!(!api.is_up(1020));
+    // Registering the same host id again brings it back up.
+    db.register_service(&row("h-api", "api", 1030))
+        .await
+        .unwrap();
+    assert!(db.services().await.unwrap()[1].is_up(1030));
+    assert_eq!(db.prune_services(1025).await.unwrap(), 1);
+    assert!(db.delete_service("h-api").await.unwrap());
+    assert!(db.services().await.unwrap().is_empty());
+
+    account(db, "a").await;
+    for (i, force) in [(7, false), (8, false), (9, true)] {
+        let d = format!("sha256:{}", i.to_string().repeat(64));
+        db.add_image(&add("a", &d, "1", force, 2000)).await.unwrap();
+    }
+    db.claim_job("w1", 2001, 2060).await.unwrap().unwrap();
+    let depth = db.queue_depth_by_kind().await.unwrap();
+    let seen: Vec<(&str, i64, i64)> = depth
+        .iter()
+        .map(|d| (d.kind.as_str(), d.queued, d.running))
+        .collect();
+    assert_eq!(seen, [("analyze", 1, 1), ("analyze-force", 1, 0)]);
+}
+
+#[tokio::test]
+async fn sqlite_services_heartbeat_go_stale_and_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = SecretString::from(format!("sqlite:{}", dir.path().join("s.sqlite").display()));
+    let db = connect(&url, &ConnectOptions::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    services_behaviour(&db).await;
+}
+
+#[tokio::test]
+async fn postgres_services_heartbeat_go_stale_and_stop() {
+    let Some(fresh) = FreshDb::create().await else {
+        return;
+    };
+    let db = connect(&fresh.url(), &ConnectOptions::default())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    services_behaviour(&db).await;
     db.close().await;
     fresh.drop_it().await;
 }

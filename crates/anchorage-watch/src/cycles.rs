@@ -28,6 +28,8 @@ pub struct CycleReport {
     pub rematch: Option<crate::RematchReport>,
     /// Feed names changed (`feed_sync`).
     pub feed_changes: usize,
+    /// Analyses archived or archived analyses deleted (`archive_tasks`).
+    pub archived: usize,
 }
 
 impl CycleReport {
@@ -39,6 +41,7 @@ impl CycleReport {
             || self.delivered > 0
             || self.failed > 0
             || self.feed_changes > 0
+            || self.archived > 0
             || self
                 .rematch
                 .as_ref()
@@ -107,6 +110,18 @@ impl Watch {
                 let outcome = self.sync_feeds().await;
                 Ok(CycleReport {
                     feed_changes: outcome.map_or(0, |o| o.changed_names),
+                    ..CycleReport::default()
+                })
+            }
+            "archive_tasks" => {
+                let Some(store) = &self.inner.options.archive else {
+                    return Ok(CycleReport::default());
+                };
+                let run =
+                    anchorage_store::apply_archive_rules(&self.inner.db, store, now()).await?;
+                Ok(CycleReport {
+                    archived: run.archived.len() + run.deleted.len(),
+                    failed: run.failed.len(),
                     ..CycleReport::default()
                 })
             }

@@ -42,7 +42,7 @@ pub use index::RematchReport;
 pub use payload::Notification;
 
 /// How watch mode runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WatchOptions {
     /// This process' name (lease owner prefix).
     pub host_id: String,
@@ -56,6 +56,20 @@ pub struct WatchOptions {
     pub insecure_registries: Vec<String>,
     /// Attempts of an analysis job (images added by the watchers).
     pub max_attempts: i64,
+    /// The analysis archive's store (the `archive_tasks` cycle applies the archive rules);
+    /// none: the cycle does nothing.
+    pub archive: Option<anchorage_store::ArchiveStore>,
+}
+
+impl std::fmt::Debug for WatchOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchOptions")
+            .field("host_id", &self.host_id)
+            .field("timers", &self.timers)
+            .field("webhooks", &self.webhooks)
+            .field("archive", &self.archive.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a watch operation failed.
@@ -126,6 +140,8 @@ struct Inner {
     sender: webhook::Sender,
     wake: Notify,
     feed_sync: tokio::sync::Mutex<()>,
+    /// When this process last finished a sync of its own (epoch seconds).
+    own_sync: std::sync::atomic::AtomicI64,
     running: Mutex<HashSet<&'static str>>,
 }
 
@@ -161,6 +177,7 @@ impl Watch {
                 sender,
                 wake: Notify::new(),
                 feed_sync: tokio::sync::Mutex::new(()),
+                own_sync: std::sync::atomic::AtomicI64::new(0),
                 running: Mutex::new(HashSet::new()),
             }),
         })
@@ -193,6 +210,7 @@ impl Watch {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let tick = Duration::from_secs(self.inner.options.timers.tick_seconds.max(1));
         let mut tasks = tokio::task::JoinSet::new();
+        let mut followed = now();
         loop {
             if *shutdown.borrow() {
                 break;
@@ -217,6 +235,7 @@ impl Watch {
                 });
             }
             while tasks.try_join_next().is_some() {}
+            self.follow_feed_sync(&mut followed).await;
             tokio::select! {
                 () = tokio::time::sleep(tick) => {}
                 () = self.inner.wake.notified() => {}
@@ -226,6 +245,43 @@ impl Watch {
         // Cycles stop with the process; a lease left behind expires.
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
+    }
+
+    /// Every process keeps its own copy of the vulnerability data (a local store it matches
+    /// against): when another process finished a `feed_sync` run since this one last looked,
+    /// this one syncs its copy from the same sources (re-matching and notifying are the
+    /// other process' job, done once).
+    async fn follow_feed_sync(&self, followed: &mut i64) {
+        let finished = match self.inner.db.cycles().await {
+            Ok(c) => c
+                .into_iter()
+                .find(|c| c.name == "feed_sync")
+                .map_or(0, |c| c.last_finished),
+            Err(_) => return,
+        };
+        let own = self
+            .inner
+            .own_sync
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if finished <= (*followed).max(own) {
+            return;
+        }
+        *followed = finished;
+        let Ok(_guard) = self.inner.feed_sync.try_lock() else {
+            // This process is syncing (it may be the one that ran the cycle).
+            return;
+        };
+        let results = self
+            .inner
+            .engine
+            .sync_feeds(&self.inner.options.feed_sources)
+            .await;
+        let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+        tracing::info!(
+            sources = results.len(),
+            failed,
+            "followed another process' feed sync"
+        );
     }
 
     /// Runs cycle `name` when it is due and its lease is free.
@@ -468,6 +524,7 @@ impl Watch {
         let mut out = Vec::new();
         let mut ok = true;
         for (source, r) in results {
+            anchorage_metrics::feed_synced(r.is_ok());
             match r {
                 Ok(report) => {
                     names.extend(report.changed_names.iter().cloned());
@@ -480,6 +537,9 @@ impl Watch {
                 }
             }
         }
+        self.inner
+            .own_sync
+            .store(now() + 1, std::sync::atomic::Ordering::Relaxed);
         let changed = names.len();
         if !names.is_empty() {
             let names: Vec<String> = names.into_iter().collect();
@@ -506,6 +566,27 @@ impl Watch {
             seconds: started.elapsed().as_secs_f64(),
             changed_names: changed,
         })
+    }
+
+    /// Syncs this process' own copy of the vulnerability data without recording the changes
+    /// for re-matching (a process starting up; the cluster's `feed_sync` cycle records them).
+    /// False when a sync is already running here.
+    pub async fn sync_local(&self) -> bool {
+        let Ok(_guard) = self.inner.feed_sync.try_lock() else {
+            return false;
+        };
+        let results = self
+            .inner
+            .engine
+            .sync_feeds(&self.inner.options.feed_sources)
+            .await;
+        for (source, r) in &results {
+            anchorage_metrics::feed_synced(r.is_ok());
+            if let Err(e) = r {
+                tracing::warn!(source = %source, error = %e, "feed sync failed");
+            }
+        }
+        true
     }
 
     /// Evaluates `policy` for an image's tag, stores the evaluation and returns it.

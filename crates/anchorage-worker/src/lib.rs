@@ -18,6 +18,7 @@ use anchorage_store::{
 };
 use anchorage_watch::Watch;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 /// How workers run.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct WorkerOptions {
     pub insecure_registries: Vec<String>,
     /// Name of this process (lease owner prefix).
     pub host_id: String,
+    /// At shutdown, how long running jobs may go on before they are given back to the queue.
+    pub shutdown_timeout: Duration,
 }
 
 /// What an analysis job needs.
@@ -69,6 +72,18 @@ enum JobError {
     Encode(String),
 }
 
+impl JobError {
+    /// The failure reason of the metrics: an error kind (`upstream`, `timeout`, ...).
+    fn reason(&self) -> &'static str {
+        match self {
+            JobError::Store(_) => "store",
+            JobError::Engine(e) => e.kind().as_str(),
+            JobError::Timeout(_) => "timeout",
+            JobError::Encode(_) => "internal",
+        }
+    }
+}
+
 impl Worker {
     /// Builds the workers' shared state.
     pub fn new(db: Database, engine: Engine, sealer: Sealer, options: WorkerOptions) -> Self {
@@ -89,8 +104,9 @@ impl Worker {
         self
     }
 
-    /// Runs `count` workers until `shutdown` turns true; a job running at shutdown is given
-    /// back to the queue at once so another process can take it.
+    /// Runs `count` workers until `shutdown` turns true. Then no job is claimed any more; a
+    /// job running at shutdown may finish within `shutdown_timeout`, else it is given back to
+    /// the queue (its attempt not counted) so another process takes it at once.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..self.options.count.max(1) {
@@ -113,13 +129,42 @@ impl Worker {
                 .await;
             match claimed {
                 Ok(Some(job)) => {
-                    let run = self.run_job(&owner, &job);
+                    let span = tracing::info_span!(
+                        "job",
+                        job = job.id,
+                        kind = %job.kind,
+                        account = %job.account,
+                        digest = %job.subject,
+                    );
+                    let started = std::time::Instant::now();
+                    let run = self.run_job(&owner, &job).instrument(span.clone());
                     tokio::pin!(run);
                     tokio::select! {
                         () = &mut run => {}
                         _ = shutdown.changed() => {
-                            if let Err(e) = self.db.release_job(job.id, &owner, now()).await {
-                                tracing::warn!(error = %e, job = job.id, "could not release a job at shutdown");
+                            let deadline = self.options.shutdown_timeout;
+                            span.in_scope(|| tracing::info!(
+                                deadline_s = deadline.as_secs_f64(),
+                                "shutting down: letting the running job finish"
+                            ));
+                            if tokio::time::timeout(deadline, &mut run).await.is_err() {
+                                // Dropping the job's future stops its analysis here.
+                                let released = self.db.release_job(job.id, &owner, now()).await;
+                                anchorage_metrics::job_released();
+                                anchorage_metrics::observe_job(
+                                    &job.kind,
+                                    "released",
+                                    started.elapsed().as_secs_f64(),
+                                );
+                                span.in_scope(|| match released {
+                                    Ok(()) => tracing::warn!(
+                                        "shutdown deadline reached: job given back to the queue"
+                                    ),
+                                    Err(e) => tracing::warn!(
+                                        error = %e,
+                                        "could not give a job back at shutdown; its lease will expire"
+                                    ),
+                                });
                             }
                             return;
                         }
@@ -139,22 +184,31 @@ impl Worker {
         }
     }
 
-    /// Runs one claimed job, renewing its lease, and records the outcome.
+    /// Runs one claimed job, renewing its lease, and records the outcome (and its metrics).
     async fn run_job(&self, owner: &str, job: &Job) {
+        tracing::info!(attempt = job.attempts, owner, "job claimed");
+        let started = std::time::Instant::now();
+        let outcome = self.run_job_inner(owner, job).await;
+        anchorage_metrics::observe_job(&job.kind, outcome, started.elapsed().as_secs_f64());
+    }
+
+    /// [`Worker::run_job`] without the bookkeeping; returns the outcome (`done`, `failed`,
+    /// `lost`).
+    async fn run_job_inner(&self, owner: &str, job: &Job) -> &'static str {
         if job.kind != ANALYZE && job.kind != ANALYZE_FORCE {
             let _ = self
                 .db
                 .finish_job(job.id, owner, Some("unknown job kind"), now())
                 .await;
-            return;
+            return "failed";
         }
         if job.attempts > job.max_attempts {
             let reason = format!(
                 "analysis abandoned after {} attempts (the worker stopped each time)",
                 job.max_attempts
             );
-            self.fail(owner, job, &reason).await;
-            return;
+            self.fail(owner, job, &reason, "abandoned").await;
+            return "failed";
         }
         let renew = renew_lease(
             self.db.clone(),
@@ -165,21 +219,27 @@ impl Worker {
         let result = tokio::select! {
             r = self.analyze(job) => r,
             () = renew => {
-                tracing::warn!(job = job.id, digest = %job.subject, "lost the lease of a job; leaving it");
-                return;
+                tracing::warn!("lost the lease of a job; leaving it");
+                return "lost";
             }
         };
         match result {
             Ok(()) => {
                 if let Err(e) = self.db.finish_job(job.id, owner, None, now()).await {
-                    tracing::warn!(error = %e, job = job.id, "cannot mark a job done");
+                    tracing::warn!(error = %e, "cannot mark a job done");
                 }
+                "done"
             }
-            Err(e) => self.fail(owner, job, &error_chain(&e)).await,
+            Err(e) => {
+                self.fail(owner, job, &error_chain(&e), e.reason()).await;
+                "failed"
+            }
         }
     }
 
-    async fn fail(&self, owner: &str, job: &Job, reason: &str) {
+    /// Records a failed analysis; `kind` is the metrics' failure reason (an error kind).
+    async fn fail(&self, owner: &str, job: &Job, reason: &str, kind: &str) {
+        anchorage_metrics::analysis_finished(Some(kind));
         tracing::warn!(account = %job.account, digest = %job.subject, reason, "analysis failed");
         let t = now();
         if let Err(e) = self
@@ -305,6 +365,7 @@ impl Worker {
     }
 
     async fn done(&self, job: &Job, analysis: Option<Analysis>) {
+        anchorage_metrics::analysis_finished(None);
         tracing::info!(account = %job.account, digest = %job.subject, "analysis completed");
         if let Some(w) = &self.watch {
             w.on_analyzed(&job.account, &job.subject, analysis).await;

@@ -13,6 +13,7 @@ use anchorage_vulndb::{DEFAULT_OSV_ECOSYSTEMS, FeedSource, OSV_EXPORTS_BASE};
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 
+use super::serve_ops;
 use crate::ExitStatus;
 
 /// Arguments of `anchorage serve`.
@@ -39,6 +40,44 @@ pub(crate) struct Args {
     /// away).
     #[arg(long)]
     no_initial_sync: bool,
+    #[command(flatten)]
+    ops: OpsArgs,
+}
+
+/// Scale-out and operations flags of `anchorage serve`.
+#[derive(Debug, clap::Args)]
+struct OpsArgs {
+    /// What this process runs: `api` (the HTTP API), `worker` (analysis workers; HTTP only
+    /// for /health, /ready and /metrics) or `all`. Several api and worker processes share one
+    /// PostgreSQL; on SQLite only `all`.
+    #[arg(long, value_enum, default_value_t = RoleArg::All)]
+    role: RoleArg,
+    /// At SIGTERM, seconds running analyses may go on before their jobs are given back to the
+    /// queue (default `services.analyzer.shutdown_timeout_seconds`, else 30).
+    #[arg(long, value_name = "SECONDS")]
+    shutdown_timeout: Option<u64>,
+    /// Seconds between heartbeats of this process in the `services` table (default
+    /// `services.heartbeat_seconds`, else 5); three missed ones show it as down.
+    #[arg(long, value_name = "SECONDS")]
+    heartbeat_interval: Option<u64>,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RoleArg {
+    Api,
+    Worker,
+    All,
+}
+
+impl From<RoleArg> for anchorage_settings::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Api => Self::Api,
+            RoleArg::Worker => Self::Worker,
+            RoleArg::All => Self::All,
+        }
+    }
 }
 
 /// Arguments of `anchorage migrate`.
@@ -82,6 +121,32 @@ async fn open_db(service: &ServiceSettings) -> anyhow::Result<anchorage_store::D
     Ok(db)
 }
 
+/// The analysis archive's store (`services.catalog.analysis_archive`, default the directory
+/// `<data-dir>/analysis_archive`).
+pub(crate) fn archive_store(
+    service: &ServiceSettings,
+) -> anyhow::Result<anchorage_store::ArchiveStore> {
+    use anchorage_settings::ArchiveStorage;
+    let driver = match &service.analysis_archive {
+        ArchiveStorage::LocalFs { dir } => anchorage_store::ArchiveDriver::local(dir.clone()),
+        ArchiveStorage::S3 {
+            url,
+            bucket,
+            access_key,
+            secret_key,
+            region,
+        } => anchorage_store::ArchiveDriver::S3 {
+            url: url.clone(),
+            bucket: bucket.clone(),
+            access_key: access_key.clone(),
+            secret_key: secret_key.clone(),
+            region: region.clone(),
+        },
+        other => anyhow::bail!("unsupported analysis archive store {other:?}"),
+    };
+    Ok(anchorage_store::ArchiveStore::open(&driver)?)
+}
+
 /// `anchorage migrate`.
 pub(crate) async fn migrate(args: MigrateArgs) -> anyhow::Result<ExitStatus> {
     let flags = ServeFlags {
@@ -114,27 +179,6 @@ fn feed_sources(list: &[String]) -> anyhow::Result<Vec<FeedSource>> {
         .collect()
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-}
-
 /// `anchorage serve`.
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let flags = ServeFlags {
@@ -143,6 +187,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         config: args.config,
         dev: args.dev,
         workers: args.workers,
+        role: args.ops.role.into(),
+        shutdown_timeout: args.ops.shutdown_timeout,
+        heartbeat_interval: args.ops.heartbeat_interval,
     };
     let (settings, service) = service_settings(&flags)?;
     if service.dev_password {
@@ -210,10 +257,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         Some(&service.data_dir.join("vulndb")),
         crate::acquire_args::sync_options(&settings),
     )?;
-    let host_id = format!(
-        "anchorage-{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into())
-    );
+    let role = service.role;
+    let host_id = serve_ops::host_id();
+    let base_url = format!("http://{}", service.listen);
     let config = ApiConfig {
         admin_password: service.admin_password.clone(),
         admin_email: service.admin_email.clone(),
@@ -222,8 +268,12 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         feed_sources: feed_sources(&service.feed_sources)?,
         max_attempts: i64::from(service.max_attempts),
         host_id: host_id.clone(),
-        base_url: format!("http://{}", service.listen),
+        base_url: base_url.clone(),
+        role: role.as_str().to_string(),
+        metrics_enabled: service.metrics_enabled,
+        metrics_auth_disabled: service.metrics_auth_disabled,
     };
+    let archive = archive_store(&service)?;
     let watch = anchorage_watch::Watch::new(
         db.clone(),
         engine.clone(),
@@ -235,6 +285,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
             feed_sources: config.feed_sources.clone(),
             insecure_registries: service.insecure_registries.clone(),
             max_attempts: i64::from(service.max_attempts),
+            archive: Some(archive.clone()),
         },
     )
     .context("watch mode")?;
@@ -245,11 +296,25 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         config,
         watch.clone(),
     );
-    anchorage_api::bootstrap(&state)
-        .await
-        .map_err(|e| anyhow::anyhow!("bootstrap: {}", e.message))?;
+    tracing::info!(store = archive.describe(), "analysis archive");
+    state.set_archive_store(archive);
+    if role.serves_api() {
+        // Several api processes may start at once on one PostgreSQL: a bootstrap that lost
+        // the race to create the admin records finds them on the next try.
+        let mut tries = 0;
+        while let Err(e) = anchorage_api::bootstrap(&state).await {
+            tries += 1;
+            anyhow::ensure!(tries < 5, "bootstrap: {}", e.message);
+            tracing::warn!(error = %e.message, "bootstrap raced another process; retrying");
+            tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+        }
+    }
+    anchorage_metrics::set_build_info(env!("CARGO_PKG_VERSION"), role.as_str());
+    let heartbeat = Duration::from_secs(service.heartbeat_secs);
+    let registration =
+        serve_ops::Registration::register(&db, &host_id, role, &base_url, heartbeat).await?;
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (_stop, stopped) = serve_ops::shutdown_on_signal();
     let worker = anchorage_worker::Worker::new(
         db.clone(),
         engine,
@@ -257,21 +322,33 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         anchorage_worker::WorkerOptions {
             count: service.workers,
             poll_interval: Duration::from_millis(500),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(service.lease_secs),
             job_timeout: Duration::from_secs(service.job_timeout_secs),
             insecure_registries: service.insecure_registries.clone(),
             host_id,
+            shutdown_timeout: Duration::from_secs(service.shutdown_timeout_secs),
         },
     );
     let worker = worker.with_watch(watch.clone());
-    let workers = tokio::spawn(worker.run(stopped.clone()));
+    let workers = role
+        .runs_workers()
+        .then(|| tokio::spawn(worker.run(stopped.clone())));
     if args.no_initial_sync {
         db.postpone_cycle("feed_sync", chrono::Utc::now().timestamp())
             .await?;
+    } else {
+        // This process' own copy of the vulnerability data (`/ready` waits for it); the
+        // cluster's `feed_sync` cycle records and re-matches changes.
+        let w = watch.clone();
+        tokio::spawn(async move {
+            if w.sync_local().await {
+                tracing::info!("initial feed sync finished");
+            }
+        });
     }
-    // The cycles (watchers, feed sync, notifications), each once cluster-wide; the first
-    // `feed_sync` run is the start-up sync.
-    let cycles = tokio::spawn(watch.run(stopped));
+    // The cycles (watchers, feed sync, notifications), each once cluster-wide whatever the
+    // role: a lease in the database picks the process.
+    let cycles = tokio::spawn(watch.run(stopped.clone()));
     let listener = tokio::net::TcpListener::bind(service.listen)
         .await
         .with_context(|| format!("cannot listen on {}", service.listen))?;
@@ -280,19 +357,39 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
     } else {
         "PostgreSQL"
     };
+    let workers_note = if role.runs_workers() {
+        format!("{} workers", service.workers)
+    } else {
+        "no workers".to_string()
+    };
     eprintln!(
-        "anchorage serve: listening on http://{}/v1 ({database}, {} workers, data in {})",
+        "anchorage serve: role {}, listening on http://{}/v1 ({database}, {workers_note}, data \
+         in {})",
+        role.as_str(),
         service.listen,
-        service.workers,
         service.data_dir.display()
     );
-    axum::serve(listener, anchorage_api::into_service(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server")?;
-    let _ = stop.send(true);
-    let _ = workers.await;
-    let _ = cycles.await;
+    // The heartbeat goes on while running analyses drain, until the process is done.
+    let (beat_stop, beat_stopped) = tokio::sync::watch::channel(false);
+    let beat = async {
+        registration.heartbeat(heartbeat, beat_stopped).await;
+    };
+    let rest = async {
+        let served = axum::serve(listener, serve_ops::service(role, state))
+            .with_graceful_shutdown(serve_ops::stopped(stopped.clone()))
+            .await;
+        // The HTTP side has stopped; running analyses finish or are given back within
+        // --shutdown-timeout.
+        if let Some(workers) = workers {
+            let _ = workers.await;
+        }
+        let _ = cycles.await;
+        let _ = beat_stop.send(true);
+        served
+    };
+    let ((), served) = tokio::join!(beat, rest);
+    registration.mark_down().await;
+    served.context("server")?;
     db.close().await;
     drop(lock);
     Ok(ExitStatus::Ok)

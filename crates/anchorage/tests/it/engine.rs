@@ -193,7 +193,7 @@ pub(crate) struct PushedApp {
     /// Scratch directory (bundle files may be written here).
     pub(crate) work: tempfile::TempDir,
     /// The registry, stopped on drop.
-    _registry: Registry,
+    registry: Registry,
     /// `127.0.0.1:PORT`.
     pub(crate) host: String,
     /// `127.0.0.1:PORT/team/app:1.0`.
@@ -215,10 +215,33 @@ impl PushedApp {
         let tag = format!("{host}/team/app:1.0");
         PushedApp {
             work,
-            _registry: registry,
+            registry,
             host,
             tag,
         }
+    }
+
+    /// Pushes a variant of the image as `team/app:DEST_TAG`: the same layers, its config
+    /// labelled `variant=N`, so a new digest (a tag that moves, or more images to analyse).
+    pub(crate) fn push_variant(&self, n: usize, dest_tag: &str) {
+        let layout = self.work.path().join("layout");
+        let variant = format!("app-v{n}");
+        anchorage_testkit::run(
+            Command::new("umoci")
+                .args(["config", "--image"])
+                .arg(format!("{}:app", layout.display()))
+                .args(["--tag", &variant, "--config.label", &format!("variant={n}")]),
+        )
+        .unwrap();
+        push_oci_layout(
+            &self.registry,
+            &layout,
+            &variant,
+            "team/app",
+            dest_tag,
+            Format::Oci,
+        )
+        .unwrap();
     }
 
     /// Writes a file into the scratch directory; returns its path.

@@ -3,6 +3,8 @@
 mod client;
 mod engine;
 mod inspect;
+mod lifecycle;
+mod ops;
 mod sbom;
 mod serve;
 mod settings;

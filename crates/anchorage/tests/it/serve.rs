@@ -71,13 +71,18 @@ fn tools_ready(test: &str) -> bool {
 }
 
 /// A fresh PostgreSQL database, dropped by the returned guard.
-struct PgDb {
+pub(crate) struct PgDb {
     name: String,
 }
 
 impl PgDb {
-    fn create() -> Option<PgDb> {
-        let name = format!("anchorage_it_{}", std::process::id());
+    pub(crate) fn create() -> Option<PgDb> {
+        PgDb::create_named("")
+    }
+
+    /// A database whose name ends with `suffix` (tests of one process that run at once).
+    pub(crate) fn create_named(suffix: &str) -> Option<PgDb> {
+        let name = format!("anchorage_it_{}{suffix}", std::process::id());
         let ok = Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q"])
             .args(["-c", &format!("DROP DATABASE IF EXISTS {name}")])
@@ -95,7 +100,7 @@ impl PgDb {
         Some(PgDb { name })
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
     }
 }
@@ -337,7 +342,7 @@ pub(crate) fn http(
 }
 
 /// Checks the Anchore error envelope (§1.3) and returns its message.
-fn envelope(status: u16, body: &str) -> String {
+pub(crate) fn envelope(status: u16, body: &str) -> String {
     let v: serde_json::Value =
         serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
     assert_eq!(v["httpcode"].as_u64(), Some(u64::from(status)), "{body}");

@@ -153,6 +153,25 @@ fn api(server: &Server, method: &str, path: &str, body: Option<&str>) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// Our own client (`anchorage subscription|repo ...`) as admin; must exit 0.
+fn ours(server: &Server, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_anchorage"))
+        .args(args)
+        .env("ANCHORAGE_URL", &server.url)
+        .env("ANCHORAGE_USER", "admin")
+        .env("ANCHORAGE_PASS", ADMIN_PASSWORD)
+        .env_remove("ANCHORAGE_ACCOUNT")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "anchorage {args:?}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 fn digest_of(server: &Server, tag: &str) -> Option<String> {
     let v = api(server, "GET", &format!("images?fulltag={tag}"), None);
     v.as_array()?
@@ -254,7 +273,25 @@ fn watch_mode_notifies_tag_analysis_vuln_and_policy_changes_through_real_process
     server.ok(&["policy", "add", bundle.to_str().unwrap()]);
     server.ok(&["policy", "activate", "stop-high"]);
     server.ok(&["subscription", "activate", "policy_eval", &tag]);
-    server.ok(&["subscription", "activate", "vuln_update", &tag]);
+    // Our client: vuln_update on, analysis_update off and on again.
+    assert!(ours(&server, &["subscription", "activate", "vuln_update", &tag]).contains("Success"));
+    ours(
+        &server,
+        &["subscription", "deactivate", "analysis_update", &tag],
+    );
+    let mine = ours(&server, &["subscription", "list", "--full"]);
+    let row = |kind: &str| {
+        mine.lines()
+            .find(|l| l.contains(tag.as_str()) && l.contains(kind))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("vuln_update").contains("True"), "{mine}");
+    assert!(row("analysis_update").contains("False"), "{mine}");
+    ours(
+        &server,
+        &["subscription", "activate", "analysis_update", &tag],
+    );
     let (code, text) = server.admin(&["evaluate", "check", &tag]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("pass"), "{text}");
@@ -304,6 +341,10 @@ fn watch_mode_notifies_tag_analysis_vuln_and_policy_changes_through_real_process
     let text = server.ok(&["repo", "list"]);
     assert!(text.contains("False"), "{text}");
     server.ok(&["repo", "watch", &repo]);
+    let mine = ours(&server, &["repo", "list"]);
+    assert!(mine.contains(&repo) && mine.contains("True"), "{mine}");
+    let dry = ours(&server, &["repo", "add", "--dryrun", &repo]);
+    assert!(dry.contains("DRY RUN"), "{dry}");
 
     // The receiver goes down; a new tag in the watched repository is added by the repo
     // watcher and analysed; its analysis_update is retried until the receiver returns.
@@ -332,9 +373,13 @@ fn watch_mode_notifies_tag_analysis_vuln_and_policy_changes_through_real_process
     );
     let text = server.ok(&["repo", "list"]);
     assert!(text.contains(&repo), "{text}");
+    ours(&server, &["repo", "unwatch", &repo]);
+    ours(&server, &["repo", "watch", &repo]);
     server.ok(&["repo", "del", &repo]);
     let text = server.ok(&["repo", "list"]);
     assert!(!text.contains(&repo), "{text}");
+    let mine = ours(&server, &["repo", "list"]);
+    assert!(!mine.contains(&repo), "{mine}");
     receiver.stop();
 
     // A new image behind the watched tag 1.0: the tag watcher adds and analyses it ->

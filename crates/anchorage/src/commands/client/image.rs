@@ -170,7 +170,7 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitStatus> {
 }
 
 /// Prints image records like anchore-cli's image formatter (or the raw JSON).
-fn print_images(api: &Api, records: &Value) {
+pub(crate) fn print_images(api: &Api, records: &Value) {
     if api.json() {
         print_json(records);
         return;

@@ -1,4 +1,5 @@
-//! The engine API client: `anchorage image|evaluate|registry|system|event|account` and the
+//! The engine API client: `anchorage image|evaluate|registry|subscription|repo|system|event|
+//! account|analysis-archive` and the
 //! server-side `policy` subcommands talk to a running `anchorage serve` (or Anchore Engine)
 //! over its v1 REST API, mirroring anchore-cli's verbs, output and exit codes.
 //!
@@ -8,6 +9,7 @@
 //! transport and local errors; `evaluate check`: 0 pass, 1 fail, 2 anything else.
 
 pub(crate) mod account;
+pub(crate) mod analysis_archive;
 pub(crate) mod evaluate;
 pub(crate) mod event;
 mod http;
@@ -15,6 +17,7 @@ pub(crate) mod image;
 mod lookup;
 pub(crate) mod policy;
 pub(crate) mod registry;
+pub(crate) mod subscription;
 pub(crate) mod system;
 mod table;
 

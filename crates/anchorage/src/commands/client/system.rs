@@ -1,4 +1,6 @@
-//! `anchorage system status|wait|feeds list|feeds sync` (anchore-cli's `system` group).
+//! `anchorage system status|wait|feeds list|feeds sync` (anchore-cli's `system` group);
+//! `status` shows one line per process of the deployment: role, status, version, last
+//! heartbeat and the Anchore service names it stands for.
 
 use std::time::{Duration, Instant};
 
@@ -92,6 +94,56 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitStatus> {
     Ok(finish(&api, result))
 }
 
+/// One process of `GET system` (its service names grouped back together).
+struct Process {
+    host: String,
+    role: String,
+    up: bool,
+    message: String,
+    version: String,
+    last_heartbeat: String,
+    base_url: String,
+    services: Vec<String>,
+}
+
+/// The processes of a `GET system` answer, in the order they appear.
+fn processes(states: &[&Value]) -> Vec<Process> {
+    let mut out: Vec<Process> = Vec::new();
+    for s in states {
+        let host = cell(&s["hostid"]);
+        let name = cell(&s["servicename"]);
+        if let Some(p) = out.iter_mut().find(|p| p.host == host) {
+            p.services.push(name);
+            continue;
+        }
+        let detail = &s["service_detail"]["detail"];
+        out.push(Process {
+            host,
+            role: detail["role"].as_str().unwrap_or("all").to_string(),
+            up: s["status"].as_bool() == Some(true),
+            message: cell(&s["status_message"]),
+            version: cell(&s["service_detail"]["version"]),
+            last_heartbeat: detail["last_heartbeat"]
+                .as_str()
+                .unwrap_or("None")
+                .to_string(),
+            base_url: cell(&s["base_url"]),
+            services: vec![name],
+        });
+    }
+    out
+}
+
+/// Seconds from an RFC 3339 time to now, if it parses.
+fn ago(time: &str) -> Option<i64> {
+    let t = chrono::DateTime::parse_from_rfc3339(time).ok()?;
+    Some(
+        (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+            .num_seconds()
+            .max(0),
+    )
+}
+
 async fn status(api: &Api) -> ClientResult<ExitStatus> {
     let doc = api.get(&["system"], &[]).await?;
     if api.json() {
@@ -99,19 +151,36 @@ async fn status(api: &Api) -> ClientResult<ExitStatus> {
         return Ok(ExitStatus::Ok);
     }
     let states = items(&doc["service_states"]);
-    for s in &states {
-        let up = if s["status"].as_bool() == Some(true) {
-            "up"
+    let mut t = Table::new(&[
+        "Host",
+        "Role",
+        "Status",
+        "Version",
+        "Last Heartbeat",
+        "URL",
+        "Services",
+    ]);
+    for p in processes(&states) {
+        let status = if p.up {
+            "up".to_string()
         } else {
-            "down"
+            format!("down ({})", p.message)
         };
-        println!(
-            "Service {} ({}, {}): {up}",
-            cell(&s["servicename"]),
-            cell(&s["hostid"]),
-            cell(&s["base_url"])
-        );
+        let beat = match ago(&p.last_heartbeat) {
+            Some(s) => format!("{} ({s}s ago)", p.last_heartbeat),
+            None => p.last_heartbeat.clone(),
+        };
+        t.row(vec![
+            p.host,
+            p.role,
+            status,
+            p.version,
+            beat,
+            p.base_url,
+            p.services.join(","),
+        ]);
     }
+    t.print();
     if let Some(api_svc) = states
         .iter()
         .find(|s| s["servicename"] == "apiext" && s["status"].as_bool() == Some(true))
