@@ -193,7 +193,7 @@ impl Worker {
     }
 
     /// [`Worker::run_job`] without the bookkeeping; returns the outcome (`done`, `failed`,
-    /// `lost`).
+    /// `retried`, `lost`).
     async fn run_job_inner(&self, owner: &str, job: &Job) -> &'static str {
         if job.kind != ANALYZE && job.kind != ANALYZE_FORCE {
             let _ = self
@@ -229,6 +229,19 @@ impl Worker {
                     tracing::warn!(error = %e, "cannot mark a job done");
                 }
                 "done"
+            }
+            // The database was unreachable (restarting, a dropped connection): the image is
+            // fine, so the job goes back to the queue for another attempt rather than failing
+            // the analysis; its last attempt records the error.
+            Err(JobError::Store(e)) if job.attempts < job.max_attempts => {
+                tracing::warn!(
+                    error = %error_chain(&e),
+                    "database error during the analysis; the job goes back to the queue"
+                );
+                if let Err(e) = self.db.retry_job(job.id, owner, now()).await {
+                    tracing::warn!(error = %e, "cannot requeue the job; its lease will expire");
+                }
+                "retried"
             }
             Err(e) => {
                 self.fail(owner, job, &error_chain(&e), e.reason()).await;
