@@ -499,8 +499,11 @@ fn chaos_two_api_three_workers_on_postgres_survive_worker_kills_and_a_postgres_r
     );
     let duplicates = records.len() - received.len();
 
+    let mut requeued = 0;
     for p in apis.iter().chain(workers.iter()).chain(killed.iter()) {
-        assert!(!p.log().contains("panicked"), "{}", p.log());
+        let log = p.log();
+        assert!(!log.contains("panicked"), "{log}");
+        requeued += log.matches("the job goes back to the queue").count();
     }
     if restart.is_none() {
         eprintln!("NOTE: PostgreSQL was not restarted in this run (see above)");
@@ -510,7 +513,8 @@ fn chaos_two_api_three_workers_on_postgres_survive_worker_kills_and_a_postgres_r
          ({hits} while the victim held a running job), PostgreSQL restart: {restart:?}; \
          wall {wall:.1?}, {:.1} analyses/min, {} job attempts for {n} jobs ({} re-runs), \
          notifications drained {drain:.1?} after the last analysis, {} webhook deliveries \
-         for {} ids ({duplicates} duplicate deliveries)",
+         for {} ids ({duplicates} duplicate deliveries); {requeued} jobs requeued after a database \
+         error",
         n as f64 * 60.0 / wall.as_secs_f64(),
         attempts,
         attempts - n,
