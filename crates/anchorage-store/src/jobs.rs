@@ -159,6 +159,22 @@ impl Database {
         Ok(())
     }
 
+    /// Gives a job back to the queue at once after a transient failure (the database was
+    /// unreachable for a moment), counting the attempt: `max_attempts` still bounds it.
+    pub async fn retry_job(&self, id: i64, owner: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
+             updated_at = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'running'",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(owner.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(query_err("requeueing a job"))?;
+        Ok(())
+    }
+
     /// Returns every running job to the queue without counting the attempt: for the embedded
     /// SQLite mode at start-up, where only this process uses the database, so a running job
     /// can only be left over from a process that died. Returns how many.

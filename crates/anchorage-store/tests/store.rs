@@ -309,6 +309,14 @@ async fn queue_behaviour(db: &Database) {
     db.release_job(j.id, "w1", 502).await.unwrap();
     let j2 = db.claim_job("w2", 503, 560).await.unwrap().unwrap();
     assert_eq!((j2.id, j2.attempts), (j.id, 1));
+    // Requeued after a database error: ready at once, the attempt counted; only the lease
+    // owner can requeue, and only a running job.
+    db.retry_job(j2.id, "w1", 504).await.unwrap();
+    assert!(db.claim_job("w3", 505, 560).await.unwrap().is_none());
+    db.retry_job(j2.id, "w2", 506).await.unwrap();
+    db.retry_job(j2.id, "w2", 507).await.unwrap();
+    let j3 = db.claim_job("w3", 508, 560).await.unwrap().unwrap();
+    assert_eq!((j3.id, j3.attempts), (j.id, 2));
 }
 
 #[tokio::test]

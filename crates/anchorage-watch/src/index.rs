@@ -55,46 +55,57 @@ impl Watch {
     }
 
     /// After an analysis job: index the analysis (when it was produced now) and queue
-    /// `analysis_update` for the image's tags with an active subscription. Failures are
-    /// logged, never returned: the analysis itself is stored.
-    pub async fn on_analyzed(&self, account: &str, digest: &str, analysis: Option<Analysis>) {
+    /// `analysis_update` for the image's tags with an active subscription. An indexing
+    /// failure is logged (the `vulnerability_scan` cycle indexes later); a queueing failure
+    /// (the database unreachable) is returned, so the job runs again and the notification,
+    /// whose id is deterministic, is queued then, once.
+    ///
+    /// # Errors
+    /// The store could not be read or written while queueing the notifications.
+    pub async fn on_analyzed(
+        &self,
+        account: &str,
+        digest: &str,
+        analysis: Option<Analysis>,
+    ) -> Result<(), WatchError> {
         if let Some(a) = analysis
             && let Err(e) = self.index_analysis(digest, a).await
         {
             tracing::warn!(%digest, error = %e, "cannot index an analysis for re-matching; the vulnerability_scan cycle will");
         }
         self.analysis_update(account, digest, "analyzing", "analyzed")
-            .await;
+            .await
     }
 
-    /// After a failed analysis job: `analysis_update` with `analysis_failed`.
+    /// After a failed analysis job: `analysis_update` with `analysis_failed` (a failure to
+    /// queue it is logged).
     pub async fn on_analysis_failed(&self, account: &str, digest: &str) {
-        self.analysis_update(account, digest, "analyzing", "analysis_failed")
-            .await;
+        if let Err(e) = self
+            .analysis_update(account, digest, "analyzing", "analysis_failed")
+            .await
+        {
+            tracing::warn!(%digest, error = %e, "cannot queue analysis_update");
+        }
     }
 
-    async fn analysis_update(&self, account: &str, digest: &str, previous: &str, current: &str) {
-        let tags = match self.inner.db.image(account, digest).await {
-            Ok(Some(image)) => image.tags,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(%digest, error = %e, "cannot read an image's tags");
-                return;
-            }
+    async fn analysis_update(
+        &self,
+        account: &str,
+        digest: &str,
+        previous: &str,
+        current: &str,
+    ) -> Result<(), WatchError> {
+        let Some(image) = self.inner.db.image(account, digest).await? else {
+            return Ok(());
         };
-        for t in tags {
-            match self
+        for t in image.tags {
+            if !self
                 .inner
                 .db
                 .subscribed(account, "analysis_update", &t.fulltag)
-                .await
+                .await?
             {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read subscriptions");
-                    continue;
-                }
+                continue;
             }
             let n = Notification {
                 notification_id: payload::notification_id(
@@ -109,10 +120,9 @@ impl Watch {
                 subscription_key: t.fulltag.clone(),
                 fields: payload::analysis_update_fields(digest, previous, current),
             };
-            if let Err(e) = self.notify(&n).await {
-                tracing::warn!(error = %e, "cannot queue analysis_update");
-            }
+            self.notify(&n).await?;
         }
+        Ok(())
     }
 
     /// Indexes up to `limit` stored analyses that are not in the index yet (stored before it

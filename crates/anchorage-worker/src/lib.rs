@@ -70,6 +70,9 @@ enum JobError {
     Timeout(u64),
     #[error("cannot encode the analysis: {0}")]
     Encode(String),
+    /// The analysis is stored, but its `analysis_update` notification could not be queued.
+    #[error("cannot queue the analysis_update notification: {0}")]
+    Notify(#[source] anchorage_watch::WatchError),
 }
 
 impl JobError {
@@ -80,6 +83,7 @@ impl JobError {
             JobError::Engine(e) => e.kind().as_str(),
             JobError::Timeout(_) => "timeout",
             JobError::Encode(_) => "internal",
+            JobError::Notify(_) => "store",
         }
     }
 }
@@ -193,7 +197,7 @@ impl Worker {
     }
 
     /// [`Worker::run_job`] without the bookkeeping; returns the outcome (`done`, `failed`,
-    /// `lost`).
+    /// `retried`, `lost`).
     async fn run_job_inner(&self, owner: &str, job: &Job) -> &'static str {
         if job.kind != ANALYZE && job.kind != ANALYZE_FORCE {
             let _ = self
@@ -225,6 +229,30 @@ impl Worker {
         };
         match result {
             Ok(()) => {
+                if let Err(e) = self.db.finish_job(job.id, owner, None, now()).await {
+                    tracing::warn!(error = %e, "cannot mark a job done");
+                }
+                "done"
+            }
+            // The database was unreachable (restarting, a dropped connection): the image is
+            // fine, so the job goes back to the queue for another attempt rather than failing
+            // the analysis; its last attempt records the error.
+            Err(e @ (JobError::Store(_) | JobError::Notify(_)))
+                if job.attempts < job.max_attempts =>
+            {
+                tracing::warn!(
+                    error = %error_chain(&e),
+                    "database error during the analysis; the job goes back to the queue"
+                );
+                if let Err(e) = self.db.retry_job(job.id, owner, now()).await {
+                    tracing::warn!(error = %e, "cannot requeue the job; its lease will expire");
+                }
+                "retried"
+            }
+            // The analysis is stored: the last attempt does not fail the image for want of
+            // a notification.
+            Err(JobError::Notify(e)) => {
+                tracing::warn!(error = %error_chain(&e), "analysis_update not queued; giving up on it");
                 if let Err(e) = self.db.finish_job(job.id, owner, None, now()).await {
                     tracing::warn!(error = %e, "cannot mark a job done");
                 }
@@ -317,7 +345,7 @@ impl Worker {
                     now: now(),
                 })
                 .await?;
-            self.done(job, None).await;
+            self.done(job, None).await?;
             return Ok(());
         }
         let mut access = self.access(&job.account).await?;
@@ -360,16 +388,19 @@ impl Worker {
                 now: now(),
             })
             .await?;
-        self.done(job, Some(analysis)).await;
-        Ok(())
+        self.done(job, Some(analysis)).await
     }
 
-    async fn done(&self, job: &Job, analysis: Option<Analysis>) {
-        anchorage_metrics::analysis_finished(None);
+    /// Reports a stored analysis: metrics, log, `analysis_update` and the event. Fails when
+    /// the notification cannot be queued (the job then runs again).
+    async fn done(&self, job: &Job, analysis: Option<Analysis>) -> Result<(), JobError> {
         tracing::info!(account = %job.account, digest = %job.subject, "analysis completed");
         if let Some(w) = &self.watch {
-            w.on_analyzed(&job.account, &job.subject, analysis).await;
+            w.on_analyzed(&job.account, &job.subject, analysis)
+                .await
+                .map_err(JobError::Notify)?;
         }
+        anchorage_metrics::analysis_finished(None);
         self.event(
             &job.account,
             "user.image.analysis.completed",
@@ -378,6 +409,7 @@ impl Worker {
             &job.subject,
         )
         .await;
+        Ok(())
     }
 }
 

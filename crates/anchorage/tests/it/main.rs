@@ -1,5 +1,6 @@
 //! Integration tests of `anchorage`, one binary (issue 9: fewer links on 2 cores).
 
+mod chaos;
 mod client;
 mod engine;
 mod inspect;

@@ -51,7 +51,7 @@ fn validators_ready(test: &str, tools: &[&str]) -> bool {
     true
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -68,12 +68,12 @@ fn repo_root() -> PathBuf {
 
 /// A fresh PostgreSQL database of its own (named after this test and process), dropped at
 /// the end.
-struct Pg {
+pub(crate) struct Pg {
     name: String,
 }
 
 impl Pg {
-    fn create(test: &str) -> Option<Pg> {
+    pub(crate) fn create(test: &str) -> Option<Pg> {
         let name = format!("anchorage_ops_{test}_{}", std::process::id());
         let ok = Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q"])
@@ -95,12 +95,12 @@ impl Pg {
         Some(Pg { name })
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
     }
 
     /// Runs one query; returns its rows, `|`-separated.
-    fn query(&self, sql: &str) -> String {
+    pub(crate) fn query(&self, sql: &str) -> String {
         let out = Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &self.name])
             .args(["-qAtc", sql])
@@ -128,9 +128,9 @@ impl Drop for Pg {
 }
 
 /// One `anchorage serve` process of some role, with its own data directory; killed on drop.
-struct Proc {
-    child: Child,
-    port: u16,
+pub(crate) struct Proc {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
     log: PathBuf,
     dir: tempfile::TempDir,
 }
@@ -138,7 +138,7 @@ struct Proc {
 impl Proc {
     /// Starts `anchorage serve --role ROLE` (the corpus' npm and Alpine feeds) and waits until
     /// it accepts connections.
-    fn start(
+    pub(crate) fn start(
         role: &str,
         database_url: Option<&str>,
         insecure: &str,
@@ -151,7 +151,7 @@ impl Proc {
     }
 
     /// [`Proc::start`] without waiting.
-    fn spawn(
+    pub(crate) fn spawn(
         role: &str,
         database_url: Option<&str>,
         insecure: &str,
@@ -202,7 +202,7 @@ impl Proc {
     }
 
     /// Waits until the process accepts connections.
-    fn wait_listening(&mut self, role: &str) {
+    pub(crate) fn wait_listening(&mut self, role: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -217,11 +217,11 @@ impl Proc {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -254,7 +254,7 @@ impl Proc {
     }
 
     /// Waits until `GET /ready` answers 200; returns how long that took.
-    fn wait_ready(&self) -> Duration {
+    pub(crate) fn wait_ready(&self) -> Duration {
         let started = Instant::now();
         loop {
             let r = http("GET", &self.url("/ready"), None, None, &[]);
@@ -281,14 +281,14 @@ impl Drop for Proc {
 }
 
 /// An HTTP answer.
-struct Resp {
-    status: u16,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
     headers: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
@@ -303,7 +303,7 @@ impl Resp {
 }
 
 /// One request with curl.
-fn http(
+pub(crate) fn http(
     method: &str,
     url: &str,
     auth: Option<(&str, &str)>,
@@ -336,7 +336,7 @@ fn http(
     }
 }
 
-const ADMIN: Option<(&str, &str)> = Some(("admin", ADMIN_PASSWORD));
+pub(crate) const ADMIN: Option<(&str, &str)> = Some(("admin", ADMIN_PASSWORD));
 
 /// Adds an image by tag through the API; returns its digest.
 fn add_image(api: &Proc, tag: &str, headers: &[&str]) -> String {
@@ -463,7 +463,7 @@ fn push_two_images(work: &Path, registry: &Registry) {
 }
 
 /// The `services` row of a process (by its port): (host id, status).
-fn service_row(pg: &Pg, p: &Proc) -> (String, String) {
+pub(crate) fn service_row(pg: &Pg, p: &Proc) -> (String, String) {
     let row = pg.query(&format!(
         "SELECT host_id, status FROM services WHERE base_url = 'http://127.0.0.1:{}'",
         p.port
