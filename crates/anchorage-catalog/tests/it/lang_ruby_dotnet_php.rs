@@ -97,7 +97,11 @@ fn composer_lock_packages_and_dev() {
         "symfony/string@v5.4.53 pkg:composer/symfony/string@v5.4.53",
     ];
     let got = names(&fs);
-    let want: Vec<&str> = all.iter().copied().filter(|n| !n.starts_with("psr/log")).collect();
+    let want: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|n| !n.starts_with("psr/log"))
+        .collect();
     assert_eq!(got, want);
     let limits = anchorage_catalog::LangLimits {
         include_dev_dependencies: true,
