@@ -6,6 +6,7 @@
 //! was created with, `db_lorder`, and marks it by the order of the magic number).
 //! Layout per libdb's `dbinc/db_page.h` (generic 26-byte page header: LSN, pgno, prev, next,
 //! entries, hf_offset, level, type).
+
 use crate::os::Parsed;
 
 const HASH_MAGIC: u32 = 0x0006_1561;
