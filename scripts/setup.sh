@@ -19,12 +19,14 @@ set -euo pipefail
 #   haproxy, memcached, apache2-bin, php8.2-cli, perl-base, libruby3.1, libsqlite3-0,
 #   mariadb-server-core, mariadb-client-core, erlang-base, libc6, gcc-12, golang-1.19-go
 #                    - more real binaries for the data-driven classifier table (tests/lang_binary.rs)
+#   clamav-daemon, clamav - clamd and sigtool: the malware-scan tests start their own clamd on a
+#                    signature database they make (no freshclam, no service is started or needed)
 NEEDED=(docker-registry skopeo umoci apache2-utils openssl rpm db5.3-util time jq curl
   busybox nginx-core redis-tools openjdk-17-jre-headless libguava-java libcommons-io-java
   libatinject-jsr330-api-java libcurl4 python3.11-minimal nodejs openjdk-17-jdk-headless
   python3-venv
   haproxy memcached apache2-bin php8.2-cli perl-base libruby3.1 libsqlite3-0 mariadb-server-core
-  mariadb-client-core erlang-base libc6 gcc-12 golang-1.19-go)
+  mariadb-client-core erlang-base libc6 gcc-12 golang-1.19-go clamav-daemon clamav)
 missing=()
 for p in "${NEEDED[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

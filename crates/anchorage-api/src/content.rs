@@ -129,7 +129,29 @@ pub(crate) fn rows(a: &Analysis, ctype: &str) -> Value {
                 })
             })
             .collect(),
-        "malware" => Vec::new(),
+        // Anchore's shape; empty when no scanner ran (or it could not be reached).
+        "malware" => a
+            .malware
+            .iter()
+            .map(|scan| {
+                json!({
+                    "scanner": scan.scanner,
+                    "enabled": scan.enabled,
+                    "metadata": {
+                        "db_version": {
+                            "daily": scan.metadata.db_version.daily,
+                            "main": scan.metadata.db_version.main,
+                            "bytecode": scan.metadata.db_version.bytecode,
+                        }
+                    },
+                    "findings": scan
+                        .findings
+                        .iter()
+                        .map(|f| json!({"path": f.path, "signature": f.signature}))
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
         kind => of(a, kind).map(|p| generic(p, kind)).collect(),
     };
     Value::Array(rows)

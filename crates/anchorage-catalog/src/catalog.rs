@@ -251,6 +251,7 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         content_hits,
         retrieved_files,
         warnings: ctx.warnings,
+        malware: Vec::new(),
         analyzed_at: Utc::now(),
     }
 }

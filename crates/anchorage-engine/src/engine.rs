@@ -143,6 +143,7 @@ pub struct Engine {
     acquire_options: Arc<anchorage_image::AcquireOptions>,
     squash: Arc<SquashOptions>,
     catalog: Arc<anchorage_catalog::CatalogOptions>,
+    malware: Arc<Option<anchorage_malware::ScanOptions>>,
     sync: Arc<SyncOptions>,
     store: Arc<VulnStore>,
 }
@@ -183,6 +184,7 @@ impl Engine {
             acquire_options,
             squash: Arc::new(options.analysis.squash),
             catalog: Arc::new(options.analysis.catalog),
+            malware: Arc::new(options.analysis.malware),
             sync: Arc::new(options.sync),
             store: Arc::new(VulnStore {
                 dir: options.vulndb_dir,
@@ -364,30 +366,55 @@ impl Engine {
         };
         let acquired = started.elapsed();
         let squash = self.squash.clone();
+        let malware = self.malware.clone();
         let source_ref = source.to_string();
-        let (analysis, squashed) = blocking("squash and catalog", move || {
+        let (analysis, squashed, cataloged) = blocking("squash and catalog", move || {
             let fs =
                 anchorage_image::open_fs(&image, &squash).map_err(|e| EngineError::Squash {
                     source_ref,
                     error: Box::new(e),
                 })?;
             let squashed = started.elapsed();
-            Ok((
-                anchorage_catalog::catalog(fs.as_ref(), &image, &catalog),
-                squashed,
-            ))
+            let mut analysis = anchorage_catalog::catalog(fs.as_ref(), &image, &catalog);
+            let cataloged = started.elapsed();
+            if let Some(options) = malware.as_ref() {
+                record_malware(
+                    &mut analysis,
+                    anchorage_malware::scan_image(fs.as_ref(), options),
+                );
+            }
+            Ok((analysis, squashed, cataloged))
         })
         .await?;
         tracing::debug!(
             source,
             acquire_ms = acquired.as_millis() as u64,
             squash_ms = (squashed - acquired).as_millis() as u64,
-            catalog_ms = (started.elapsed() - squashed).as_millis() as u64,
+            catalog_ms = (cataloged - squashed).as_millis() as u64,
+            malware_ms = (started.elapsed() - cataloged).as_millis() as u64,
             packages = analysis.packages.len(),
             files = analysis.files.len(),
             "analysis finished"
         );
         Ok(analysis)
+    }
+
+    /// Scans an image tree for malware with the engine's settings (on a blocking thread), for
+    /// callers that squash themselves (`inspect`); `None` when no scanner is configured.
+    /// Returns the tree with the outcome.
+    pub async fn scan_malware(
+        &self,
+        fs: Box<dyn ImageFs>,
+    ) -> Result<(Box<dyn ImageFs>, Option<anchorage_malware::ScanOutcome>), EngineError> {
+        let malware = self.malware.clone();
+        blocking("malware scan", move || {
+            let outcome = malware
+                .as_ref()
+                .as_ref()
+                .map(|options| anchorage_malware::scan_image(fs.as_ref(), options));
+            Ok((fs, outcome))
+        })
+        .await
     }
 
     /// Matches an analysis against one consistent snapshot of the vulnerability store.
@@ -559,6 +586,12 @@ impl Engine {
         })
         .await
     }
+}
+
+/// Puts a malware scan's result and warnings into the analysis.
+fn record_malware(analysis: &mut Analysis, outcome: anchorage_malware::ScanOutcome) {
+    analysis.malware = outcome.scan.into_iter().collect();
+    analysis.warnings.extend(outcome.warnings);
 }
 
 fn match_error(analysis: &Analysis, e: anchorage_match::MatchError) -> EngineError {

@@ -227,3 +227,183 @@ fn serde_json_bundle() -> serde_json::Value {
                       "image": {"type": "tag", "value": "*"}, "policy_id": "p1", "whitelist_ids": []}]
     })
 }
+
+/// A bundle that STOPs on `malware/scans` and WARNs on `malware/scan_not_run`.
+fn malware_bundle() -> serde_json::Value {
+    serde_json::json!({
+        "id": "malware", "name": "malware", "version": "1_0",
+        "policies": [{"id": "p1", "name": "p1", "version": "1_0", "rules": [
+            {"id": "r1", "gate": "malware", "trigger": "scans", "action": "STOP", "params": []},
+            {"id": "r2", "gate": "malware", "trigger": "scan_not_run", "action": "WARN",
+             "params": []}]}],
+        "whitelists": [],
+        "mappings": [{"id": "m1", "name": "all", "registry": "*", "repository": "*",
+            "image": {"type": "tag", "value": "*"}, "policy_id": "p1", "whitelist_ids": []}],
+        "whitelisted_images": [], "blacklisted_images": []
+    })
+}
+
+async fn evaluate_malware(
+    engine: &Engine,
+    analysis: std::sync::Arc<anchorage_catalog::Analysis>,
+) -> anchorage_policy::Evaluation {
+    let bundle = std::sync::Arc::new(anchorage_policy::validate(&malware_bundle()).unwrap());
+    let vulns = engine.vulnerabilities(analysis.clone()).await.unwrap();
+    engine
+        .evaluate(
+            bundle,
+            anchorage_engine::EvaluateRequest {
+                analysis,
+                report: std::sync::Arc::new(vulns.report),
+                feeds: vulns.feeds,
+                tag: None,
+                image_digest: None,
+                now: chrono::Utc::now(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// An OCI image of three layers (the Alpine 3.20 minirootfs; the EICAR test file; a copy of
+/// the minirootfs tarball given a hash signature: the synthetic payloads) analysed with the
+/// malware scan against a clamd started here: findings per path, the file over the size
+/// limit reported, and the policy `malware` gate reading them.
+#[tokio::test]
+async fn synthetic_malware_layers_found_by_clamd_and_fed_to_policy() {
+    if !anchorage_testkit::require_clamd(
+        "synthetic_malware_layers_found_by_clamd_and_fed_to_policy",
+    ) || !anchorage_testkit::require_tools("synthetic_malware_layers", &["umoci"])
+    {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let layout = anchorage_testkit::build_malware_layout(work.path(), "malware").unwrap();
+    let clamd_dir = work.path().join("clamd");
+    std::fs::create_dir_all(&clamd_dir).unwrap();
+    let clamd = anchorage_testkit::ClamdServer::start(
+        &clamd_dir,
+        &[(
+            &anchorage_testkit::alpine_minirootfs(),
+            "Anchorage.Test.Payload",
+        )],
+        25 << 20,
+    )
+    .unwrap();
+    let source = format!("oci-dir:{}:malware", layout.display());
+
+    let cache = tempfile::tempdir().unwrap();
+    let mut s = AnalyzeSettings::default();
+    s.acquire.cache_dir = cache.path().join("blobs");
+    s.acquire.use_docker_config = false;
+    let mut m = anchorage_malware::ScanOptions::new(anchorage_malware::ClamdEndpoint::Unix(
+        clamd.socket().to_path_buf(),
+    ));
+    m.max_file_size = 4 << 20;
+    s.malware = Some(m);
+    let engine = Engine::new(EngineOptions {
+        analysis: s,
+        vulndb_dir: cache.path().join("vulndb"),
+        sync: Default::default(),
+    })
+    .unwrap();
+    let analysis = engine
+        .analyze(&source, &AcquireRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(analysis.malware.len(), 1, "{:?}", analysis.warnings);
+    let scan = &analysis.malware[0];
+    let found: Vec<(&str, &str)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.path.as_str(), f.signature.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "/opt/app/payload.tar.gz",
+                "Anchorage.Test.Payload.UNOFFICIAL"
+            ),
+            ("/opt/eicar/eicar.com", anchorage_testkit::EICAR_SIGNATURE),
+        ]
+    );
+    let regular = analysis
+        .files
+        .iter()
+        .filter(|f| f.file_type == "file" && f.size > 0 && f.size <= 4 << 20)
+        .count() as u64;
+    assert_eq!(scan.files_scanned, regular);
+    assert_eq!(scan.files_skipped, 1);
+    let skipped: Vec<_> = analysis
+        .warnings
+        .iter()
+        .filter(|w| w.stage == "malware")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].path.as_deref(), Some("/lib/libcrypto.so.3"));
+    // The analysis document carries the scan and reads back.
+    let json = serde_json::to_value(&analysis).unwrap();
+    assert_eq!(json["malware"][0]["scanner"], "clamav");
+    let back: anchorage_catalog::Analysis = serde_json::from_value(json).unwrap();
+    assert_eq!(back.malware, analysis.malware);
+
+    let eval = evaluate_malware(&engine, std::sync::Arc::new(analysis)).await;
+    assert_eq!(eval.final_action, anchorage_policy::Action::Stop);
+    let mut ids: Vec<&str> = eval.rows.iter().map(|r| r.trigger_id.as_str()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            // <scanner>+<signature>+<md5 hex of the path>
+            format!(
+                "clamav+Anchorage.Test.EICAR.UNOFFICIAL+{}",
+                md5_hex("/opt/eicar/eicar.com")
+            ),
+            format!(
+                "clamav+Anchorage.Test.Payload.UNOFFICIAL+{}",
+                md5_hex("/opt/app/payload.tar.gz")
+            ),
+        ]
+    );
+
+    // Scanner configured but gone: no scan recorded, a warning naming the socket, and
+    // scan_not_run fires.
+    drop(clamd);
+    let cache2 = tempfile::tempdir().unwrap();
+    let mut s = AnalyzeSettings::default();
+    s.acquire.cache_dir = cache2.path().join("blobs");
+    s.acquire.use_docker_config = false;
+    s.malware = Some(anchorage_malware::ScanOptions::new(
+        anchorage_malware::ClamdEndpoint::Unix(clamd_dir.join("clamd.sock")),
+    ));
+    let engine = Engine::new(EngineOptions {
+        analysis: s,
+        vulndb_dir: cache2.path().join("vulndb"),
+        sync: Default::default(),
+    })
+    .unwrap();
+    let analysis = engine
+        .analyze(&source, &AcquireRequest::default())
+        .await
+        .unwrap();
+    assert!(analysis.malware.is_empty());
+    assert!(
+        analysis.warnings.iter().any(|w| w.stage == "malware"
+            && w.message.contains(&format!(
+                "cannot connect to clamd at unix:{}",
+                clamd_dir.join("clamd.sock").display()
+            ))),
+        "{:?}",
+        analysis.warnings
+    );
+    let eval = evaluate_malware(&engine, std::sync::Arc::new(analysis)).await;
+    assert_eq!(eval.final_action, anchorage_policy::Action::Warn);
+    assert_eq!(eval.rows.len(), 1);
+    assert_eq!(eval.rows[0].trigger, "scan_not_run");
+}
+
+fn md5_hex(s: &str) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(s.as_bytes()))
+}

@@ -122,6 +122,7 @@ fn analysis(packages: usize, names_per_eco: usize, percent_known: usize) -> Anal
         content_hits: Vec::new(),
         retrieved_files: Vec::new(),
         warnings: Vec::new(),
+        malware: Vec::new(),
         analyzed_at: chrono::Utc::now(),
     }
 }

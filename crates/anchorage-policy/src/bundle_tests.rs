@@ -146,7 +146,9 @@ fn run_case(
         &case.tag,
         case.now.unwrap_or(now),
     );
-    input.malware = case.malware.as_deref();
+    if let Some(m) = case.malware.as_deref() {
+        input.malware = Some(m);
+    }
     input.package_feeds = case.package_feeds.as_ref();
     let eval = evaluate(bundle, &input);
     let mut failures = Vec::new();

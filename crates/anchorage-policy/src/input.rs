@@ -5,28 +5,11 @@
 use std::collections::BTreeMap;
 
 use anchorage_model::{Analysis, Coverage, Finding};
+/// Malware scan results are the analysis' own (`Analysis::malware`), re-exported here.
+pub use anchorage_model::{MalwareFinding, MalwareScan};
 use anchorage_types::FeedGroupStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// One malware scanner's results for an image (Anchore's `malware` content).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MalwareScan {
-    /// Scanner name, e.g. `clamav`.
-    pub scanner: String,
-    /// Findings.
-    #[serde(default)]
-    pub findings: Vec<MalwareFinding>,
-}
-
-/// One malware finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MalwareFinding {
-    /// Image path.
-    pub path: String,
-    /// Signature name.
-    pub signature: String,
-}
 
 /// One package in the `packages` feed (npm / gem metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,15 +53,16 @@ pub struct EvaluationInput<'a> {
     pub now: DateTime<Utc>,
     /// Bundle id to report as `policyId` (defaults to the bundle's id).
     pub policy_id: Option<&'a str>,
-    /// Malware scan results, if a scanner ran (`malware` gate).
+    /// Malware scan results, if a scanner ran (`malware` gate); [`EvaluationInput::new`]
+    /// takes them from the analysis.
     pub malware: Option<&'a [MalwareScan]>,
     /// The `packages` feed, if synced (`npms`/`ruby_gems` feed triggers).
     pub package_feeds: Option<&'a PackageFeeds>,
 }
 
 impl<'a> EvaluationInput<'a> {
-    /// An input whose digest and id come from the analysis source, with no malware results
-    /// and no packages feed.
+    /// An input whose digest, id and malware scans come from the analysis, with no packages
+    /// feed.
     pub fn new(
         analysis: &'a Analysis,
         findings: &'a [Finding],
@@ -107,7 +91,7 @@ impl<'a> EvaluationInput<'a> {
                 .unwrap_or_default(),
             now,
             policy_id: None,
-            malware: None,
+            malware: (!analysis.malware.is_empty()).then_some(analysis.malware.as_slice()),
             package_feeds: None,
         }
     }

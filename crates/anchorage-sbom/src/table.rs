@@ -74,6 +74,7 @@ mod tests {
             content_hits: vec![],
             retrieved_files: vec![],
             warnings: vec![],
+            malware: Vec::new(),
             analyzed_at: chrono::DateTime::UNIX_EPOCH,
         };
         let mut out = Vec::new();

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use crate::error::SettingsError;
+use crate::malware::{ClamavSettings, RawMalware, validate_malware};
 use crate::roles::{
     RawDatabase, RawFeeds, RawRoles, RawScan, RawServer, RawWebhooks, RawWorker, RoleLayer,
     validate_roles,
@@ -41,6 +42,8 @@ struct RawFile {
     feeds: RawFeeds,
     #[serde(default)]
     webhooks: RawWebhooks,
+    #[serde(default)]
+    malware: RawMalware,
 }
 
 /// One `[[registries]]` entry as written.
@@ -69,6 +72,7 @@ pub(crate) struct Layer {
     pub(crate) registries: Vec<RegistrySettings>,
     pub(crate) limits: LimitSettings,
     pub(crate) roles: RoleLayer,
+    pub(crate) clamav: ClamavSettings,
 }
 
 /// Largest config or password file read.
@@ -148,6 +152,7 @@ pub(crate) fn read_layer(
         &read_small,
         &invalid,
     )?;
+    let clamav = validate_malware(raw.malware, "malware.clamav", base, &invalid)?;
     let platform = raw
         .platform
         .map(|p| Platform::from_str(&p).map_err(|e| invalid("platform".into(), e.to_string())))
@@ -244,6 +249,7 @@ pub(crate) fn read_layer(
         registries,
         limits: raw.limits,
         roles,
+        clamav,
     })
 }
 

@@ -8,6 +8,7 @@ mod client;
 mod env;
 mod error;
 mod file;
+mod malware;
 mod roles;
 mod sections;
 mod service;
@@ -26,6 +27,7 @@ pub use env::{
     Environment, HOME, NVD_API_KEY, PATH, PROJECT_FILE, XDG_CACHE_HOME, XDG_CONFIG_HOME,
 };
 pub use error::SettingsError;
+pub use malware::{ClamavSettings, DEFAULT_CLAMD_SOCKET};
 pub use roles::{
     DEFAULT_LISTEN, DatabaseSettings, FeedSettings, ScanSettings, ServerSettings, WebhookSettings,
     WorkerSettings, parse_content_rule,

@@ -22,6 +22,10 @@
 //!     job_timeout_seconds: 3600         # ours
 //!     lease_seconds: 60                 # ours: job lease, renewed every third of it
 //!     shutdown_timeout_seconds: 30      # ours: SIGTERM grace for running analyses
+//!     malware:                          # Anchore's analyzer config `malware.clamav`
+//!       clamav:
+//!         enabled: true                 # default false; keys as in the TOML [malware.clamav]
+//!         socket: /run/clamav/clamd.ctl # or address: 127.0.0.1:3310
 //!   catalog:
 //!     analysis_archive:                 # where archived analyses go (default: localfs,
 //!       storage_driver:                 #   <data_dir>/analysis_archive)
@@ -188,6 +192,7 @@ struct RawAnalyzer {
     job_timeout_seconds: Option<u64>,
     lease_seconds: Option<u64>,
     shutdown_timeout_seconds: Option<u64>,
+    malware: Option<crate::malware::RawMalware>,
     #[serde(flatten)]
     _other: serde_yaml_ng::Mapping,
 }
@@ -277,6 +282,9 @@ pub struct ServiceSettings {
     pub metrics_auth_disabled: bool,
     /// The analysis archive's store.
     pub analysis_archive: ArchiveStorage,
+    /// `services.analyzer.malware.clamav` (Anchore's analyzer config `malware.clamav`): the
+    /// ClamAV malware scan of analyses; its keys win over the TOML `[malware.clamav]`.
+    pub clamav: crate::malware::ClamavSettings,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -463,12 +471,23 @@ impl ServiceSettings {
             });
         }
         let analyzer = &raw.services.analyzer;
+        let clamav = match analyzer.malware.clone() {
+            Some(m) => crate::malware::validate_malware(
+                m,
+                "services.analyzer.malware.clamav",
+                file.parent().unwrap_or(Path::new(".")),
+                &|k, r| invalid(&k, r),
+            )?
+            .combine(settings.clamav.clone()),
+            None => settings.clamav.clone(),
+        };
         let analysis_archive = archive_storage(
             raw.services.catalog.analysis_archive.as_ref(),
             &data_dir,
             &file,
         )?;
         Ok(Self {
+            clamav,
             cycle_timers,
             webhooks,
             role: flags.role,

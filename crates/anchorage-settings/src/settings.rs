@@ -40,6 +40,8 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// `[scan]`: defaults of `anchorage scan`.
     pub scan: ScanSettings,
+    /// `[malware.clamav]`: the ClamAV malware scan of analyses (off unless `enabled`).
+    pub clamav: crate::malware::ClamavSettings,
     /// The environment values, captured when the settings were loaded.
     pub env: Environment,
     /// The other role sections, layered; resolved by [`Settings::server`] etc.
@@ -134,6 +136,7 @@ pub fn load_with(
         settings.registries.extend(layer.registries);
         settings.limits = std::mem::take(&mut settings.limits).combine(layer.limits);
         settings.roles = std::mem::take(&mut settings.roles).combine(layer.roles);
+        settings.clamav = std::mem::take(&mut settings.clamav).combine(layer.clamav);
     }
     settings.scan = settings.roles.scan.clone();
     if let Some(url) = &settings.env.database_url {

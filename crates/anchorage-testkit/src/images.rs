@@ -283,3 +283,71 @@ pub fn build_app_layout(dir: &Path, tag: &str) -> Result<PathBuf, TestkitError> 
         .arg(&tarball))?;
     Ok(layout)
 }
+
+/// Adds a layer holding `files` (image path without the leading `/`, host file to copy) to
+/// `layout:tag`, written by GNU tar and added with `umoci raw add-layer` (see
+/// [`build_app_layout`] for why not `umoci insert`).
+fn add_files_layer(
+    dir: &Path,
+    layout: &Path,
+    tag: &str,
+    name: &str,
+    files: &[(&str, &Path)],
+) -> Result<(), TestkitError> {
+    let root = dir.join(name);
+    if root.exists() {
+        std::fs::remove_dir_all(&root)?;
+    }
+    for (path, source) in files {
+        let target = root.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(source, &target)?;
+    }
+    let tarball = dir.join(format!("{name}.tar"));
+    run(Command::new("tar")
+        .args(["--owner=0", "--group=0", "--numeric-owner", "-cf"])
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&root)
+        .arg("."))?;
+    let image = format!("{}:{tag}", layout.display());
+    run(Command::new("umoci")
+        .args([
+            "raw",
+            "add-layer",
+            "--image",
+            &image,
+            "--history.created_by",
+            &format!("COPY {name} /"),
+        ])
+        .arg(&tarball))?;
+    Ok(())
+}
+
+/// Builds (in `dir/layout`) the image `tag` for malware-scan tests: the Alpine 3.20 minirootfs
+/// layer of [`build_alpine_layout`] (whose `/lib/libcrypto.so.3`, 4,478,288 bytes, is its
+/// largest file), a layer with the EICAR test file at `/opt/eicar/eicar.com`, and a layer
+/// with a copy of the minirootfs tarball itself at `/opt/app/payload.tar.gz` (3,490,290 bytes;
+/// give it a hash signature with [`crate::ClamdServer::start`]). Returns the layout path.
+pub fn build_malware_layout(dir: &Path, tag: &str) -> Result<PathBuf, TestkitError> {
+    let layout = build_alpine_layout(dir, tag, "amd64")?;
+    let eicar = dir.join("eicar.com");
+    std::fs::write(&eicar, crate::clamd::eicar())?;
+    add_files_layer(
+        dir,
+        &layout,
+        tag,
+        "eicar-layer",
+        &[("opt/eicar/eicar.com", &eicar)],
+    )?;
+    add_files_layer(
+        dir,
+        &layout,
+        tag,
+        "payload-layer",
+        &[("opt/app/payload.tar.gz", &alpine_minirootfs())],
+    )?;
+    Ok(layout)
+}

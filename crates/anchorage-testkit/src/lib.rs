@@ -8,16 +8,18 @@
 // Test support reports progress and skips on stderr.
 #![allow(clippy::print_stderr)]
 
+mod clamd;
 mod http;
 mod images;
 mod registry;
 mod token;
 mod tools;
 
+pub use clamd::{ClamdServer, EICAR_SIGNATURE, eicar, require_clamd};
 pub use http::{FakeResponse, FakeServer, Request};
 pub use images::{
-    Format, alpine_minirootfs, build_alpine_layout, build_app_layout, build_multiarch_layout,
-    corpus_dir, push_oci_layout,
+    Format, alpine_minirootfs, build_alpine_layout, build_app_layout, build_malware_layout,
+    build_multiarch_layout, corpus_dir, push_oci_layout,
 };
 pub use registry::{Auth, Registry};
 pub use token::TokenServer;

@@ -8,6 +8,7 @@ mod acquire_args;
 mod catalog_args;
 mod commands;
 mod exit;
+mod malware_args;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;

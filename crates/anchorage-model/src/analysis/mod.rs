@@ -1,6 +1,7 @@
 //! The analysis document: everything learned about one image. Versioned by
 //! [`ANALYSIS_SCHEMA_VERSION`]; serialized as Anchorage's native JSON.
 
+mod malware;
 mod metadata;
 
 use std::collections::BTreeMap;
@@ -9,6 +10,7 @@ use anchorage_types::{Digest, Location, PackageType};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use malware::*;
 pub use metadata::*;
 
 /// Version of the native analysis JSON. Bump the minor for added fields, the major for changes.
@@ -40,6 +42,11 @@ pub struct Analysis {
     /// Problems that did not stop the analysis (malformed databases, skipped files, ...).
     #[serde(default)]
     pub warnings: Vec<AnalysisWarning>,
+    /// Malware scans of the image's files, one per scanner that ran (Anchore's `malware`
+    /// content). Empty (absent in JSON) when no scanner was configured or the configured
+    /// scanner could not be reached: the policy `malware/scan_not_run` trigger fires then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<MalwareScan>,
     /// When the analysis was made.
     pub analyzed_at: DateTime<Utc>,
 }

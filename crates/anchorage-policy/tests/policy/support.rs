@@ -264,6 +264,7 @@ fn analysis_from_syft(doc: &Value) -> Analysis {
         content_hits: Vec::new(),
         retrieved_files: Vec::new(),
         warnings: Vec::new(),
+        malware: Vec::new(),
         analyzed_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
     }
 }

@@ -740,6 +740,7 @@ fn synthetic_malware_scan_findings() {
             path: "/tmp/eicar.com".into(),
             signature: "Win.Test.EICAR_HDB-1".into(),
         }],
+        ..MalwareScan::default()
     }];
     for (trigger, want) in [("scans", 1), ("scan_not_run", 0)] {
         let b = valid(&bundle_with(

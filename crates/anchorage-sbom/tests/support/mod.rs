@@ -253,6 +253,7 @@ pub(crate) fn alpine_320() -> Analysis {
         content_hits: vec![],
         retrieved_files: vec![],
         warnings: vec![],
+        malware: Vec::new(),
         analyzed_at: analyzed_at(),
     }
 }
@@ -406,6 +407,7 @@ pub(crate) fn bookworm_app() -> Analysis {
         content_hits: vec![],
         retrieved_files: vec![],
         warnings: vec![],
+        malware: Vec::new(),
         analyzed_at: analyzed_at(),
     }
 }

@@ -29,6 +29,9 @@ pub(crate) struct Args {
     /// Registry access, platform and blob cache (shared with `sbom` and `scan`).
     #[command(flatten)]
     pub(crate) acquire: AcquireArgs,
+    /// Whether and where to scan the squashed tree for malware (ClamAV's clamd).
+    #[command(flatten)]
+    pub(crate) malware: crate::malware_args::MalwareArgs,
 }
 
 #[derive(Serialize)]
@@ -59,6 +62,12 @@ struct InspectOut {
     platform: String,
     layers: Vec<LayerOut>,
     counts: Counts,
+    /// The malware scan, when one ran (absent: not configured or clamd unreachable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    malware: Option<anchorage_model::MalwareScan>,
+    /// Warnings of the malware scan (files not scanned, clamd unreachable).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<anchorage_model::AnalysisWarning>,
 }
 
 /// A byte progress bar on stderr while blobs download (hidden when stderr is not a terminal).
@@ -122,6 +131,8 @@ fn describe(image: &AcquiredImage, counts: Counts) -> InspectOut {
             })
             .collect(),
         counts,
+        malware: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -144,6 +155,28 @@ fn table(out: &InspectOut) -> String {
             c.files, c.dirs, c.symlinks, c.hardlinks, c.other
         ),
     );
+    if let Some(m) = &out.malware {
+        row(
+            "Malware",
+            format!(
+                "{} findings ({}; {} files, {} bytes scanned, {} skipped)",
+                m.findings.len(),
+                m.scanner,
+                m.files_scanned,
+                m.bytes_scanned,
+                m.files_skipped
+            ),
+        );
+        for f in &m.findings {
+            row("", format!("{} {}", f.signature, f.path));
+        }
+    }
+    for w in &out.warnings {
+        row(
+            "Warning",
+            format!("{}: {}", w.path.as_deref().unwrap_or("-"), w.message),
+        );
+    }
     s.push_str(&format!("\nLayers ({}):\n", out.layers.len()));
     s.push_str(&format!(
         "{:<4}{:<73}{:>12}  {}\n",
@@ -162,14 +195,21 @@ fn table(out: &InspectOut) -> String {
 }
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<crate::ExitStatus> {
-    let (settings, analysis) = args.acquire.resolve(&args.source)?;
+    let (settings, mut analysis) = args.acquire.resolve(&args.source)?;
+    args.malware.apply(&settings, &mut analysis);
     let engine = crate::acquire_args::engine(&settings, analysis, None)?;
     let mut request = AcquireRequest::default();
     let bar = progress_bar(&mut request);
     let image = engine.acquire(&args.source, &request).await;
     bar.finish_and_clear();
     let (image, fs) = engine.open_fs(image?).await?;
-    let out = describe(&image, count(fs.as_ref()));
+    let counts = count(fs.as_ref());
+    let (_, scanned) = engine.scan_malware(fs).await?;
+    let mut out = describe(&image, counts);
+    if let Some(outcome) = scanned {
+        out.malware = outcome.scan;
+        out.warnings = outcome.warnings;
+    }
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&out)?),
         Output::Table => print!("{}", table(&out)),

@@ -24,6 +24,10 @@ pub(crate) struct Args {
     /// What the catalog is told beyond the image (Dockerfile, content search rules).
     #[command(flatten)]
     pub(crate) catalog: crate::catalog_args::CatalogArgs,
+    /// Whether and where to scan for malware (ClamAV's clamd); the native `json` analysis
+    /// carries the result (`malware`).
+    #[command(flatten)]
+    pub(crate) malware: crate::malware_args::MalwareArgs,
 }
 
 fn parse_format(s: &str) -> Result<SbomFormat, String> {
@@ -34,6 +38,7 @@ fn parse_format(s: &str) -> Result<SbomFormat, String> {
 pub(crate) async fn run(args: Args) -> anyhow::Result<crate::ExitStatus> {
     let (settings, mut analysis) = args.acquire.resolve(&args.source)?;
     args.catalog.apply(&settings, &mut analysis)?;
+    args.malware.apply(&settings, &mut analysis);
     if matches!(
         args.output,
         SbomFormat::CycloneDxJson | SbomFormat::SpdxJson

@@ -38,6 +38,9 @@ pub(crate) struct SourceArgs {
     /// What the catalog is told beyond the image (Dockerfile, content search rules).
     #[command(flatten)]
     pub(crate) catalog: crate::catalog_args::CatalogArgs,
+    /// Whether and where to scan for malware (ClamAV's clamd).
+    #[command(flatten)]
+    pub(crate) malware: crate::malware_args::MalwareArgs,
     /// Vulnerability store directory (default `$ANCHORAGE_DATA_DIR/vulndb` or
     /// `./anchorage-data/vulndb`).
     #[arg(long = "db-dir", value_name = "DIR")]
@@ -55,6 +58,7 @@ pub(crate) async fn load_analysis(
 ) -> anyhow::Result<(Engine, Analysis, anchorage_settings::Settings)> {
     let (settings, mut analyze) = args.acquire.resolve(source)?;
     args.catalog.apply(&settings, &mut analyze)?;
+    args.malware.apply(&settings, &mut analyze);
     let engine = crate::acquire_args::engine(&settings, analyze, args.db_dir.as_deref())?;
     if args.from_analysis {
         let meta = std::fs::metadata(source).with_context(|| format!("cannot read {source}"))?;
@@ -190,6 +194,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         );
         failed |= fail_on.is_some();
     }
+    print_malware(&analysis);
     if let Some(eval) = &evaluation {
         print_evaluation(eval);
         failed |= eval.final_action == anchorage_policy::Action::Stop;
@@ -246,6 +251,28 @@ async fn evaluate_policy(
             },
         )
         .await?)
+}
+
+/// The malware scan's findings, on stderr, when a scan ran.
+fn print_malware(analysis: &Analysis) {
+    for scan in &analysis.malware {
+        eprintln!(
+            "malware scan ({}): {} findings in {} files scanned ({} bytes, {} files skipped){}",
+            scan.scanner,
+            scan.findings.len(),
+            scan.files_scanned,
+            scan.bytes_scanned,
+            scan.files_skipped,
+            if scan.complete {
+                ""
+            } else {
+                ", stopped part-way"
+            }
+        );
+        for f in &scan.findings {
+            eprintln!("  {} {}", f.signature, f.path);
+        }
+    }
 }
 
 /// The decision and its rows, on stderr.

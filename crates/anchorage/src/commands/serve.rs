@@ -251,6 +251,10 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
         ..AnalyzeSettings::default()
     };
     analysis.squash.limits = settings.squash_limits();
+    analysis.malware = service.clamav.scan_options();
+    if let Some(m) = &analysis.malware {
+        tracing::info!(clamd = %m.endpoint, "analyses scan files for malware with clamd");
+    }
     let engine = crate::acquire_args::engine_with(
         &settings,
         analysis,

@@ -5,6 +5,7 @@ mod client;
 mod engine;
 mod inspect;
 mod lifecycle;
+mod malware;
 mod ops;
 mod sbom;
 mod serve;

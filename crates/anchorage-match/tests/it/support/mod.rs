@@ -257,6 +257,7 @@ pub fn analysis(image: &str) -> Analysis {
         content_hits: Vec::new(),
         retrieved_files: Vec::new(),
         warnings: Vec::new(),
+        malware: Vec::new(),
         analyzed_at: chrono::Utc::now(),
     }
 }
