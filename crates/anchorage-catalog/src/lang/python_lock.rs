@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 
-use super::python::normalize_name;
+use super::python::{normalize_name, requirement_name};
 use super::util::{base_name, is_file, purl, read_entry, text};
 use super::{LangLimits, PackageDraft, location_of};
 use crate::cataloger::{CatalogContext, Cataloger};
@@ -284,17 +284,6 @@ pub(crate) fn parse_pdm_lock(input: &str) -> Result<Vec<Pinned>, LockError> {
             })
         })
         .collect())
-}
-
-/// The normalized project name of a PEP 508 requirement (`MarkupSafe>=2.0; extra == "x"`).
-fn requirement_name(req: &str) -> Option<String> {
-    let req = req.trim();
-    let end = req
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(req.len());
-    Some(&req[..end])
-        .filter(|n| !n.is_empty())
-        .map(normalize_name)
 }
 
 fn dep_names(t: &toml::Table, key: &str) -> Vec<String> {

@@ -576,3 +576,48 @@ fn rpm_requires_resolve_by_name_capability_and_file() {
     .collect();
     assert_eq!(named(&packages, &rels), want);
 }
+
+#[test]
+fn venv_requires_dist_edges_against_syft() {
+    let (packages, rels) = lang_edges(&crate::lang_support::corpus_app_fs());
+    let python: Vec<Package> = packages
+        .iter()
+        .filter(|p| p.package_type == anchorage_types::PackageType::Python)
+        .cloned()
+        .collect();
+    let ours: Edges = named(&packages, &rels)
+        .into_iter()
+        .filter(|(a, _)| {
+            python
+                .iter()
+                .any(|p| format!("{}@{}", p.name, p.version) == *a)
+        })
+        .collect();
+    let syft: Value = serde_json::from_slice(&gunzip(
+        &corpus().join("syft/debian-bookworm-app.syft.json.gz"),
+    ))
+    .unwrap();
+    let all_theirs = syft_json_edges(&syft, &["python"]);
+    assert_eq!(all_theirs.len(), 6);
+    // the corpus keeps 5 of the venv's distributions (Syft saw the whole image): compare the
+    // edges between packages both sides have
+    let ours_named: BTreeSet<String> = python
+        .iter()
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect();
+    let theirs: Edges = all_theirs
+        .into_iter()
+        .filter(|(a, b)| ours_named.contains(a) && ours_named.contains(b))
+        .collect();
+    // Syft also follows Requires-Dist lines of extras, which the installed distribution does
+    // not need: urllib3 -> certifi (`certifi; extra == 'secure'`; also setuptools -> pip in the
+    // whole image). Every other edge is the same.
+    let only_theirs: Edges = theirs.difference(&ours).cloned().collect();
+    let want: Edges = [("urllib3@1.23", "certifi@2018.4.16")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(only_theirs, want, "ours: {ours:?}");
+    assert!(ours.is_subset(&theirs), "ours: {ours:?}");
+    assert_eq!(ours.len(), 2, "{ours:?}");
+}
