@@ -5,7 +5,10 @@
 //!
 //! `cargo run --release -p anchorage-catalog --example relationships_cost -- DIR...`
 
-#![allow(clippy::print_stdout, reason = "a measuring tool: its output is the point")]
+#![allow(
+    clippy::print_stdout,
+    reason = "a measuring tool: its output is the point"
+)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;
