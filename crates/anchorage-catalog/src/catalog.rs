@@ -11,7 +11,9 @@ use chrono::Utc;
 
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::distro::detect_distro;
-use crate::files::{FileHasher, WalkOutput, WalkSettings, build_records, ownership, walk_entry};
+use crate::files::{
+    FileHasher, WalkOutput, WalkSettings, build_records, resolved_ownership, walk_entry,
+};
 use crate::image_metadata::image_metadata;
 use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
 use crate::options::CatalogOptions;
@@ -88,9 +90,11 @@ fn sort_packages(packages: &mut [Package]) {
 
 /// Marks (or, without `report_owned`, drops) language packages whose evidence files an OS package
 /// owns (e.g. Debian's python3-yaml owning its dist-info). Syft 1.18.1 keeps such packages and
-/// records the ownership; so do we by default.
-fn dedup_owned(packages: Vec<Package>, report_owned: bool) -> Vec<Package> {
-    let owners: HashMap<String, String> = ownership(&packages);
+/// records the ownership; so do we by default. Declared paths are also taken as the tree
+/// resolves them: on merged-/usr images dpkg lists `/bin/bash`, the classifier finds
+/// `/usr/bin/bash`.
+fn dedup_owned(fs: &dyn ImageFs, packages: Vec<Package>, report_owned: bool) -> Vec<Package> {
+    let owners: HashMap<String, String> = resolved_ownership(fs, &packages);
     packages
         .into_iter()
         .filter_map(|mut p| {
@@ -185,7 +189,7 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         for (c, files) in catalogers.iter().zip(wanted) {
             packages.extend(c.catalog_files(fs, &files, &mut ctx));
         }
-        let mut packages = dedup_owned(packages, options.report_owned_language_packages);
+        let mut packages = dedup_owned(fs, packages, options.report_owned_language_packages);
         sort_packages(&mut packages);
         if let Some(hasher) = &hasher {
             hasher.work();

@@ -39,7 +39,10 @@ pub(crate) fn ownership(packages: &[Package]) -> HashMap<String, String> {
 
 /// [`ownership`] plus each declared path as the tree resolves it: on merged-/usr images dpkg
 /// lists `/bin/bash` while the tree holds `/usr/bin/bash` under a `/bin` symlink.
-fn resolved_ownership(fs: &dyn ImageFs, packages: &[Package]) -> HashMap<String, String> {
+pub(crate) fn resolved_ownership(
+    fs: &dyn ImageFs,
+    packages: &[Package],
+) -> HashMap<String, String> {
     let mut owners = ownership(packages);
     let extra: Vec<(String, String)> = owners
         .iter()

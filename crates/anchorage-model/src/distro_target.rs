@@ -75,6 +75,9 @@ pub fn distro_target(distro: &Distro) -> Option<DistroTarget> {
                 format!("rhel:{m}"),
             )
         }
+        // Rolling apk distributions: one unversioned ecosystem each, as OSV names them.
+        "wolfi" => t(vec!["Wolfi".into()], "wolfi:rolling".into()),
+        "chainguard" => t(vec!["Chainguard".into()], "chainguard:rolling".into()),
         _ => None,
     }
 }
@@ -111,5 +114,12 @@ mod tests {
             Some("debian:12".to_string())
         );
         assert!(distro_target(&Distro::unknown()).is_none());
+        let wolfi = distro_target(&d("wolfi", "20230201")).map(|t| (t.ecosystems, t.anchore_group));
+        assert_eq!(
+            wolfi,
+            Some((vec!["Wolfi".to_string()], "wolfi:rolling".to_string()))
+        );
+        let cg = distro_target(&d("chainguard", "20230214")).map(|t| t.ecosystems);
+        assert_eq!(cg, Some(vec!["Chainguard".to_string()]));
     }
 }

@@ -38,6 +38,15 @@ pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
     "RubyGems",
     "NuGet",
     "Packagist",
+    "Wolfi",
+    "Chainguard",
+    "Pub",
+    "Hex",
+    "SwiftURL",
+    "Hackage",
+    "ConanCenter",
+    "CRAN",
+    "GitHub Actions",
 ];
 
 /// Which driver reads a source.

@@ -25,6 +25,10 @@ pub(crate) struct CatalogArgs {
     /// config file's `[scan] content_search`.
     #[arg(long = "content-search", value_name = "[NAME=]REGEX", value_parser = parse_rule)]
     pub(crate) content_search: Vec<(String, String)>,
+    /// Also report development-only dependencies of lock files and manifests (npm/yarn/pnpm
+    /// dev, composer `packages-dev`, Maven test scope, Python dev groups), left out by default.
+    #[arg(long)]
+    pub(crate) include_dev_dependencies: bool,
 }
 
 fn parse_rule(s: &str) -> Result<(String, String), String> {
@@ -53,6 +57,9 @@ impl CatalogArgs {
                 path.display()
             );
             analyze.catalog.dockerfile = Some(text);
+        }
+        if self.include_dev_dependencies {
+            analyze.catalog.language.include_dev_dependencies = true;
         }
         if !self.content_search.is_empty() {
             analyze.catalog.content_search = self.content_search.clone();

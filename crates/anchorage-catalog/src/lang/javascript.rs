@@ -1,6 +1,8 @@
 //! JavaScript packages: installed `package.json` files (anywhere, including `node_modules`),
 //! `package-lock.json` v1-v3, `npm-shrinkwrap.json`, `yarn.lock` (v1 and berry),
-//! `pnpm-lock.yaml`, bun's text `bun.lock` and the `npm` packages of a `deno.lock` (v3-v5).
+//! `pnpm-lock.yaml`, bun's text `bun.lock` and the `npm` and `jsr` packages of a `deno.lock`
+//! (v3-v5).
+//! bun's binary `bun.lockb` is recognised but not parsed (see [`bun_lockb_warning`]).
 //!
 //! In an image the installed `package.json` is the truth; a lockfile entry whose installed
 //! `package.json` is present is left to the installed cataloger, so nothing is counted twice.
@@ -51,6 +53,8 @@ pub(crate) struct NpmEntry {
     pub(crate) dependencies: Vec<String>,
     /// The descriptors the entry answers to (yarn's header line, pnpm's `name@version`).
     pub(crate) provides: Vec<String>,
+    /// A JSR package (`jsr:` in a `deno.lock`), not an npm one.
+    pub(crate) jsr: bool,
 }
 
 /// The dependency names of a package-lock (v2/v3 `packages` or v1 `requires`) entry:
@@ -558,37 +562,47 @@ pub(crate) fn parse_bun_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
     Ok(out)
 }
 
-/// Parses the npm packages of a `deno.lock`: `npm` (versions 4 and 5) or `packages.npm`
-/// (version 3), keyed `name@version` with an optional `_peer@x` suffix. `jsr:` and remote
-/// modules have no npm identity and are not reported.
+/// The purl qualifier of JSR packages. purl has no registered `jsr` type; like Syft, JSR
+/// packages are `pkg:npm` purls (JSR's names are npm-shaped `@scope/name`) qualified with the
+/// JSR registry, so that they never collide with the npm package of the same name.
+const JSR_REPOSITORY: &str = "https://jsr.io";
+
+/// Parses the npm and JSR packages of a `deno.lock`: `npm` and `jsr` (versions 4 and 5) or
+/// `packages.npm` and `packages.jsr` (version 3), keyed `name@version`, npm keys with an
+/// optional `_peer@x` suffix. Remote (URL) modules have no package identity and are not
+/// reported.
 pub(crate) fn parse_deno_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
     let v: Value = serde_json::from_str(input).map_err(|e| format!("invalid JSON: {e}"))?;
     if v.get("version").is_none() {
         return Err("no lockfile version".into());
     }
-    let npm = v
-        .get("npm")
-        .or_else(|| v.get("packages").and_then(|p| p.get("npm")))
-        .and_then(Value::as_object);
+    let section = |name: &str| {
+        v.get(name)
+            .or_else(|| v.get("packages").and_then(|p| p.get(name)))
+            .and_then(Value::as_object)
+    };
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for (key, info) in npm.into_iter().flatten() {
-        let Some((name, version)) = split_ident(key) else {
-            continue;
-        };
-        let version = version.split('_').next().unwrap_or_default().to_string();
-        if version.is_empty() || !seen.insert((name.clone(), version.clone())) {
-            continue;
+    for (jsr, table) in [(false, section("npm")), (true, section("jsr"))] {
+        for (key, info) in table.into_iter().flatten() {
+            let Some((name, version)) = split_ident(key) else {
+                continue;
+            };
+            let version = version.split('_').next().unwrap_or_default().to_string();
+            if version.is_empty() || !seen.insert((jsr, name.clone(), version.clone())) {
+                continue;
+            }
+            out.push(NpmEntry {
+                name,
+                version,
+                integrity: info
+                    .get("integrity")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                jsr,
+                ..NpmEntry::default()
+            });
         }
-        out.push(NpmEntry {
-            name,
-            version,
-            integrity: info
-                .get("integrity")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            ..NpmEntry::default()
-        });
     }
     Ok(out)
 }
@@ -618,17 +632,77 @@ fn lock_decl(scope: &str, e: &NpmEntry) -> DependencyDecl {
     d
 }
 
+/// The first bytes of every `bun.lockb`: a shebang line, then the format name.
+const BUN_LOCKB_MAGIC: &[u8] = b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n";
+
+/// What to tell about a `bun.lockb` (bun's binary lockfile, the default of bun before 1.2).
+///
+/// Not parsed, on purpose: the file is bun's in-memory lockfile structures written out as
+/// arrays of fixed-layout records whose layout follows bun's source and changes between bun
+/// releases (the format version after the magic has changed several times within bun 1.x); it
+/// is not documented, and bun's own answer for reading it is to convert it (`bun install -y`
+/// writes a yarn v1 `yarn.lock`; bun >= 1.1.39 `--save-text-lockfile` writes the text
+/// `bun.lock`, the default from bun 1.2). Syft does not read it either. So: no packages, and
+/// a warning naming the file, unless a `bun.lock` or `yarn.lock` beside it (read on their
+/// own) already says what it locks. Installed packages under `node_modules` are found from
+/// their `package.json` files either way.
+fn bun_lockb_warning(
+    fs: &dyn ImageFs,
+    entry: &FileEntry,
+    lim: u64,
+    ctx: &mut CatalogContext,
+) -> Option<String> {
+    let dir = parent_dir(&entry.path);
+    if ["bun.lock", "yarn.lock"]
+        .iter()
+        .any(|f| fs.entry(&join(dir, f)).is_some())
+    {
+        return None;
+    }
+    let b = read_entry(fs, entry, lim, ctx, STAGE)?;
+    let Some(rest) = b.strip_prefix(BUN_LOCKB_MAGIC) else {
+        return Some(
+            "named bun.lockb but does not start with bun's lockfile magic; not read".into(),
+        );
+    };
+    let format = rest
+        .get(..4)
+        .map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+    Some(format!(
+        "bun binary lockfile (format version {}) is not parsed: its layout is bun's internal, \
+         undocumented and release-specific; the packages it locks are not reported unless \
+         installed under node_modules. Commit a text bun.lock instead (`bun install \
+         --save-text-lockfile`, the default from bun 1.2) or a yarn.lock (`bun install -y`)",
+        format.map_or_else(|| "unknown".to_owned(), |f| f.to_string())
+    ))
+}
+
 fn make_package(
     e: NpmEntry,
     location: anchorage_types::Location,
     author: Option<String>,
     homepage: Option<String>,
 ) -> Package {
+    let purl = if e.jsr {
+        let (scope, name) = match e.name.split_once('/') {
+            Some((scope, n)) if scope.starts_with('@') => (Some(scope), n),
+            _ => (None, e.name.as_str()),
+        };
+        anchorage_types::purl::for_package(
+            "npm",
+            scope,
+            name,
+            &e.version,
+            &[("repository_url", JSR_REPOSITORY)],
+        )
+    } else {
+        npm_purl(&e.name, &e.version)
+    };
     let mut d = PackageDraft::new(
         PackageType::Npm,
         e.name.clone(),
         e.version.clone(),
-        npm_purl(&e.name, &e.version),
+        purl,
         location,
     );
     d.licenses = e.license.into_iter().collect();
@@ -657,6 +731,7 @@ impl Cataloger for JavascriptCataloger {
                     | "yarn.lock"
                     | "pnpm-lock.yaml"
                     | "bun.lock"
+                    | "bun.lockb"
                     | "deno.lock"
             )
     }
@@ -727,6 +802,12 @@ impl Cataloger for JavascriptCataloger {
         };
         for entry in entries {
             let base = base_name(&entry.path);
+            if base == "bun.lockb" && !entry.path.contains("/node_modules/") {
+                if let Some(w) = bun_lockb_warning(fs, entry, lim, ctx) {
+                    ctx.warn(STAGE, Some(&entry.path), w);
+                }
+                continue;
+            }
             if !matches!(
                 base,
                 "package-lock.json"
@@ -763,7 +844,7 @@ impl Cataloger for JavascriptCataloger {
             let scope = format!("npm:{}", entry.path);
             for e in list {
                 let mut decl = lock_decl(&scope, &e);
-                let id = if e.root || is_installed(dir, &e) {
+                let id = if e.root || (!e.jsr && is_installed(dir, &e)) {
                     // the project and installed entries are the packages of their package.json
                     e.install_path
                         .as_deref()

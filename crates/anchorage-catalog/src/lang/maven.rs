@@ -253,6 +253,29 @@ impl Model {
         Self { chain, properties }
     }
 
+    /// The project's own coordinates (group, artifact, version), interpolated; `None` when one
+    /// of them is missing or still holds an unresolved `${...}`.
+    fn project(&self) -> Option<(String, String, String)> {
+        let me = self.chain.first()?;
+        let parent = me.parent.as_ref();
+        let group = me
+            .group_id
+            .clone()
+            .or_else(|| parent.map(|p| p.group_id.clone()))?;
+        let version = me
+            .version
+            .clone()
+            .or_else(|| parent.map(|p| p.version.clone()))?;
+        let (group, name, version) = (
+            self.interpolate(&group),
+            self.interpolate(&me.artifact_id),
+            self.interpolate(&version),
+        );
+        let resolved = |v: &str| !v.is_empty() && !v.contains("${");
+        (resolved(&group) && resolved(&name) && usable_version(&version))
+            .then_some((group, name, version))
+    }
+
     /// `value` with every known `${name}` replaced, repeatedly (properties naming properties).
     fn interpolate(&self, value: &str) -> String {
         let mut s = value.to_string();
@@ -504,6 +527,20 @@ impl Cataloger for PomCataloger {
             let model = resolver.model(&entry.path, pom, ctx);
             let managed = resolver.managed(&model, 0, ctx);
             let mut seen = BTreeSet::new();
+            // The project the pom describes, as Syft 1.18.1 reports it (a module's group and
+            // version may come from its parent).
+            if let Some((group, name, version)) = model.project() {
+                seen.insert((group.clone(), name.clone(), version.clone()));
+                let mut draft = PackageDraft::new(
+                    PackageType::Java,
+                    name.clone(),
+                    version.clone(),
+                    purl("maven", Some(&group), &name, &version),
+                    location_of(fs, entry),
+                );
+                draft.cpes = maven_cpes(Some(&group), &name, &version);
+                out.push(draft.build());
+            }
             // the pom's own dependencies, then those inherited from its parents
             for d in model.chain.iter().flat_map(|p| p.dependencies.iter()) {
                 let r = model.resolve(d);

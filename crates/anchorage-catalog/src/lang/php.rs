@@ -1,5 +1,6 @@
 //! PHP composer packages: `vendor/composer/installed.json` (v1 array or v2 `{packages}`) and
-//! `composer.lock` (`packages` and `packages-dev`).
+//! `composer.lock` (`packages`, and `packages-dev` only when development dependencies are asked
+//! for, as Syft 1.18.1 leaves them out).
 
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
@@ -36,21 +37,23 @@ pub(crate) struct ComposerPackage {
     pub(crate) requires: Vec<String>,
     /// Names in `provide` and `replace`: the package stands in for them.
     pub(crate) provides: Vec<String>,
+    /// Listed under a lock file's `packages-dev`.
+    pub(crate) dev: bool,
 }
 
 /// Parses installed.json or composer.lock.
 pub(crate) fn parse_composer(input: &[u8]) -> Result<Vec<ComposerPackage>, String> {
     let v: Value = serde_json::from_slice(input).map_err(|e| format!("invalid JSON: {e}"))?;
-    let lists: Vec<&Value> = match &v {
-        Value::Array(_) => vec![&v],
-        Value::Object(o) => ["packages", "packages-dev"]
+    let lists: Vec<(&Value, bool)> = match &v {
+        Value::Array(_) => vec![(&v, false)],
+        Value::Object(o) => [("packages", false), ("packages-dev", true)]
             .iter()
-            .filter_map(|k| o.get(*k))
+            .filter_map(|(k, dev)| o.get(*k).map(|l| (l, *dev)))
             .collect(),
         _ => return Err("neither an array nor an object".into()),
     };
     let mut out = Vec::new();
-    for list in lists {
+    for (list, dev) in lists {
         for p in list.as_array().map(Vec::as_slice).unwrap_or(&[]) {
             let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
             let (Some(name), Some(version)) = (s("name"), s("version")) else {
@@ -88,6 +91,7 @@ pub(crate) fn parse_composer(input: &[u8]) -> Result<Vec<ComposerPackage>, Strin
                     .and_then(|s| s.get("url"))
                     .and_then(Value::as_str)
                     .map(str::to_string),
+                dev,
             });
         }
     }
@@ -118,7 +122,8 @@ impl Cataloger for PhpCataloger {
             };
             match parse_composer(&b) {
                 Ok(list) => {
-                    for p in list {
+                    let dev_allowed = self.limits.include_dev_dependencies;
+                    for p in list.into_iter().filter(|p| dev_allowed || !p.dev) {
                         let (ns, name) = p.name.split_once('/').unwrap_or(("", &p.name));
                         let mut d = PackageDraft::new(
                             PackageType::Composer,

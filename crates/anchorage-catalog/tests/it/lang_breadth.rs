@@ -210,6 +210,71 @@ fn bun_lock_entries_installed_in_node_modules_are_not_counted_twice() {
     assert_eq!(got.iter().filter(|s| s.starts_with("ms@")).count(), 1);
 }
 
+/// bun 1.1.38's binary `bun.lockb` (see PROVENANCE.md) is not parsed: one warning naming the
+/// file, its format version and the text alternatives, and no packages from it.
+#[test]
+fn bun_lockb_alone_is_reported_unparsed_with_a_warning() {
+    let lockb = read("bun-lockb/bun.lockb");
+    assert!(lockb.starts_with(b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n"));
+    let mut fs = MemFs::new();
+    fs.add_file("/app/bun.lockb", lockb.clone());
+    let (pkgs, ctx) = run(&fs);
+    assert!(pkgs.is_empty(), "{:?}", summarize(&pkgs));
+    assert_eq!(ctx.warnings.len(), 1, "{:?}", ctx.warnings);
+    let w = &ctx.warnings[0];
+    assert_eq!(w.path.as_deref(), Some("/app/bun.lockb"));
+    assert!(w.message.contains("format version 2"), "{}", w.message);
+    assert!(w.message.contains("bun.lock"), "{}", w.message);
+    assert!(w.message.contains("bun install -y"), "{}", w.message);
+    // Installed packages are still found from node_modules; the warning stays.
+    fs.add_file(
+        "/app/node_modules/ms/package.json",
+        br#"{"name": "ms", "version": "2.1.2"}"#.to_vec(),
+    );
+    let (pkgs, ctx) = run(&fs);
+    assert_eq!(summarize(&pkgs), ["ms@2.1.2 pkg:npm/ms@2.1.2"]);
+    assert_eq!(ctx.warnings.len(), 1);
+    // A bun.lockb inside an installed package is not the image's lockfile: no warning.
+    let mut fs = MemFs::new();
+    fs.add_file("/app/node_modules/x/bun.lockb", lockb);
+    assert!(run(&fs).1.warnings.is_empty());
+}
+
+/// The yarn.lock that the same bun wrote beside its bun.lockb (`bun install -y`) is read, and
+/// the bun.lockb then needs no warning.
+#[test]
+fn bun_lockb_with_bun_written_yarn_lock_beside_it_reads_the_yarn_lock() {
+    let mut fs = MemFs::new();
+    fs.add_file("/app/bun.lockb", read("bun-lockb/bun.lockb"));
+    fs.add_file("/app/yarn.lock", read("bun-lockb/yarn.lock"));
+    assert_eq!(
+        summary(&fs),
+        [
+            "@types/ms@0.7.34 pkg:npm/%40types/ms@0.7.34",
+            "debug@4.3.4 pkg:npm/debug@4.3.4",
+            "isexe@2.0.0 pkg:npm/isexe@2.0.0",
+            "ms@2.1.2 pkg:npm/ms@2.1.2",
+        ]
+    );
+}
+
+#[test]
+fn synthetic_bun_lockb_without_magic_and_truncated_warn() {
+    let lockb = read("bun-lockb/bun.lockb");
+    for (bytes, want) in [
+        (b"PK\x03\x04 not a lockfile".to_vec(), "does not start with"),
+        (lockb[..44].to_vec(), "format version unknown"),
+        (Vec::new(), "does not start with"),
+    ] {
+        let mut fs = MemFs::new();
+        fs.add_file("/srv/bun.lockb", bytes);
+        let (pkgs, ctx) = run(&fs);
+        assert!(pkgs.is_empty());
+        assert_eq!(ctx.warnings.len(), 1, "{:?}", ctx.warnings);
+        assert!(ctx.warnings[0].message.contains(want), "{:?}", ctx.warnings);
+    }
+}
+
 #[test]
 fn deno_lock_npm_packages() {
     // deno 2.9.6 (npm package `deno`) `deno add npm:debug@4.3.4 npm:@types/ms@0.7.34`
@@ -241,9 +306,48 @@ fn synthetic_deno_lock_v3_with_peer_suffix_and_jsr() {
     assert_eq!(
         summary(&fs),
         [
+            "@std/path@1.0.0 pkg:npm/%40std/path@1.0.0?repository_url=https:%2F%2Fjsr.io",
             "react-dom@18.2.0 pkg:npm/react-dom@18.2.0",
             "react@18.2.0 pkg:npm/react@18.2.0",
         ]
+    );
+}
+
+/// deno 2.9.6 locked `jsr:` packages served by a local JSR registry (jsr.io is not reachable
+/// here; see PROVENANCE.md) and an npm one: the JSR packages, the direct one and the one it
+/// imports, are `pkg:npm` purls qualified with the JSR registry (purl has no `jsr` type;
+/// Syft does the same), never confused with the npm package of the same name.
+#[test]
+fn deno_lock_jsr_packages_written_by_deno() {
+    let lock = read("deno-jsr/deno.lock");
+    let mut fs = MemFs::new();
+    fs.add_file("/app/deno.lock", lock);
+    fs.add_file("/app/deno.json", read("deno-jsr/deno.json"));
+    // An installed npm package of the same name as a JSR one does not hide the JSR package.
+    fs.add_file(
+        "/app/node_modules/@anchorage/text/package.json",
+        br#"{"name": "@anchorage/text", "version": "0.3.1"}"#.to_vec(),
+    );
+    assert_eq!(
+        summary(&fs),
+        [
+            "@anchorage/greet@1.2.0 pkg:npm/%40anchorage/greet@1.2.0?repository_url=https:%2F%2Fjsr.io",
+            "@anchorage/text@0.3.1 pkg:npm/%40anchorage/text@0.3.1",
+            "@anchorage/text@0.3.1 pkg:npm/%40anchorage/text@0.3.1?repository_url=https:%2F%2Fjsr.io",
+            "ms@2.1.3 pkg:npm/ms@2.1.3",
+        ]
+    );
+    // deno's JSR integrity is the sha256 of the version's `_meta.json` the registry served.
+    let (pkgs, _) = run(&fs);
+    let greet = pkgs.iter().find(|p| p.name == "@anchorage/greet").unwrap();
+    let PackageMetadata::Npm(m) = &greet.metadata else {
+        panic!()
+    };
+    let meta = read("inputs/jsr-registry/@anchorage/greet/1.2.0_meta.json");
+    use sha2::Digest;
+    assert_eq!(
+        m.integrity.as_deref(),
+        Some(hex::encode(sha2::Sha256::digest(&meta)).as_str())
     );
 }
 
@@ -516,14 +620,16 @@ fn maven_pom_parent_by_relative_path_properties_and_managed_versions() {
         v.sort();
         v
     };
-    // slf4j-api: no version in the module, managed by the parent as ${project.version}, which
-    // is the module's version inherited from the parent; log4j: ${log4j.version} from the
-    // parent's properties
+    // Each pom's own project first (as Syft 1.18.1 reports it; the module's group and version
+    // come from its parent). slf4j-api: no version in the module, managed by the parent as
+    // ${project.version}, which is the module's version inherited from the parent; log4j:
+    // ${log4j.version} from the parent's properties
     assert_eq!(
         at("slf4j-log4j12/"),
         [
             "log4j@1.2.17 pkg:maven/log4j/log4j@1.2.17",
             "slf4j-api@1.7.32 pkg:maven/org.slf4j/slf4j-api@1.7.32",
+            "slf4j-log4j12@1.7.32 pkg:maven/org.slf4j/slf4j-log4j12@1.7.32",
         ]
     );
     assert_eq!(
@@ -533,11 +639,13 @@ fn maven_pom_parent_by_relative_path_properties_and_managed_versions() {
             "commons-lang@2.4 pkg:maven/commons-lang/commons-lang@2.4",
             "javassist@3.4.GA pkg:maven/javassist/javassist@3.4.GA",
             "slf4j-api@1.7.32 pkg:maven/org.slf4j/slf4j-api@1.7.32",
+            "slf4j-ext@1.7.32 pkg:maven/org.slf4j/slf4j-ext@1.7.32",
         ]
     );
-    assert!(
-        at("").is_empty(),
-        "the root declares only junit, test scope"
+    // the root declares only junit, test scope
+    assert_eq!(
+        at(""),
+        ["slf4j-parent@1.7.32 pkg:maven/org.slf4j/slf4j-parent@1.7.32"]
     );
     let log4j = pkgs.iter().find(|p| p.name == "log4j").unwrap();
     assert_eq!(log4j.package_type, PackageType::Java);
@@ -579,9 +687,11 @@ fn maven_pom_parent_from_the_local_repository() {
         [
             "log4j@1.2.17 pkg:maven/log4j/log4j@1.2.17",
             "slf4j-api@1.7.32 pkg:maven/org.slf4j/slf4j-api@1.7.32",
+            "slf4j-log4j12@1.7.32 pkg:maven/org.slf4j/slf4j-log4j12@1.7.32",
         ]
     );
-    // without the parent nothing can be resolved but the literal versions
+    // without the parent nothing can be resolved but the literal versions (and the project,
+    // whose group and version the <parent> element itself names)
     let mut fs = MemFs::new();
     fs.add_file("/app/pom.xml", read("maven/slf4j-1.7.32/slf4j-ext/pom.xml"));
     assert_eq!(
@@ -589,6 +699,7 @@ fn maven_pom_parent_from_the_local_repository() {
         [
             "commons-lang@2.4 pkg:maven/commons-lang/commons-lang@2.4",
             "javassist@3.4.GA pkg:maven/javassist/javassist@3.4.GA",
+            "slf4j-ext@1.7.32 pkg:maven/org.slf4j/slf4j-ext@1.7.32",
         ]
     );
 }

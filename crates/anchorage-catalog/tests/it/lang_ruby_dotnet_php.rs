@@ -87,17 +87,33 @@ fn dotnet_deps_json_project_and_packages() {
 
 #[test]
 fn composer_lock_packages_and_dev() {
-    // Written by Debian's composer 2.5.5, see PROVENANCE.md; psr/log is in `packages-dev`.
-    let got = names(&fs_with("/var/www/composer.lock", "composer.lock"));
-    assert_eq!(
-        got,
-        [
-            "psr/container@1.1.2 pkg:composer/psr/container@1.1.2",
-            "psr/log@1.1.4 pkg:composer/psr/log@1.1.4",
-            "symfony/console@v5.4.53 pkg:composer/symfony/console@v5.4.53",
-            "symfony/string@v5.4.53 pkg:composer/symfony/string@v5.4.53",
-        ]
-    );
+    // Written by Debian's composer 2.5.5, see PROVENANCE.md; psr/log is in `packages-dev`, left
+    // out by default (as Syft 1.18.1 does on this file) and reported when asked for.
+    let fs = fs_with("/var/www/composer.lock", "composer.lock");
+    let all = [
+        "psr/container@1.1.2 pkg:composer/psr/container@1.1.2",
+        "psr/log@1.1.4 pkg:composer/psr/log@1.1.4",
+        "symfony/console@v5.4.53 pkg:composer/symfony/console@v5.4.53",
+        "symfony/string@v5.4.53 pkg:composer/symfony/string@v5.4.53",
+    ];
+    let got = names(&fs);
+    let want: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|n| !n.starts_with("psr/log"))
+        .collect();
+    assert_eq!(got, want);
+    let limits = anchorage_catalog::LangLimits {
+        include_dev_dependencies: true,
+        ..Default::default()
+    };
+    let (pkgs, _) = lang_support::run_with(&fs, &limits);
+    let mut with_dev: Vec<_> = pkgs
+        .iter()
+        .map(|p| format!("{}@{} {}", p.name, p.version, p.purl))
+        .collect();
+    with_dev.sort();
+    assert_eq!(with_dev, all);
 }
 
 fn check_installed_json(body: Vec<u8>) {

@@ -455,3 +455,69 @@ fn merged_usr_files_are_owned_through_the_bin_symlink() {
     let link = a.files.iter().find(|f| f.path == "/bin").unwrap();
     assert_eq!(link.file_type, "slink");
 }
+
+#[test]
+fn merged_usr_binary_owned_through_a_symlinked_dir_is_listed_once() {
+    // This machine's real bash: its dpkg stanza and file list (which names `/bin/bash`) and the
+    // binary itself at `/usr/bin/bash`, with Debian's merged-/usr `/bin -> usr/bin` symlink.
+    // Syft 1.18.1 lists bash once (the deb) on the rebuilt debian-bookworm image; the binary
+    // classifier's hit on `/usr/bin/bash` is the same software and must be dropped.
+    let (Ok(status), Ok(list), Ok(bash)) = (
+        std::fs::read_to_string("/var/lib/dpkg/status"),
+        std::fs::read_to_string("/var/lib/dpkg/info/bash.list"),
+        std::fs::read("/usr/bin/bash"),
+    ) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "the host's bash and dpkg database are required in CI"
+        );
+        return;
+    };
+    let stanza = status
+        .split("\n\n")
+        .find(|p| p.lines().any(|l| l == "Package: bash"))
+        .unwrap();
+    assert!(
+        list.lines().any(|l| l == "/bin/bash"),
+        "bash.list names /bin/bash"
+    );
+    let build = |merged: bool| {
+        let mut fs = MemFs::new();
+        fs.add_file("/var/lib/dpkg/status", format!("{stanza}\n"));
+        fs.add_file("/var/lib/dpkg/info/bash.list", list.clone());
+        fs.add_file("/usr/bin/bash", bash.clone());
+        if merged {
+            fs.add_symlink("/bin", "usr/bin");
+        }
+        fs
+    };
+    let image = AcquiredImage {
+        config_json: None,
+        manifest_json: None,
+        ..alpine_image()
+    };
+    let kinds = |fs: &MemFs| {
+        let a = catalog(fs, &image, &CatalogOptions::default());
+        let mut v: Vec<(PackageType, String)> = a
+            .packages
+            .iter()
+            .filter(|p| p.name == "bash")
+            .map(|p| (p.package_type, p.name.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        kinds(&build(true)),
+        vec![(PackageType::Dpkg, "bash".into())]
+    );
+    // Without the symlink nothing in the tree is `/bin/bash`: the binary is not dpkg's file as
+    // far as the tree shows, and the classifier's hit stays.
+    assert_eq!(
+        kinds(&build(false)),
+        vec![
+            (PackageType::Dpkg, "bash".into()),
+            (PackageType::Binary, "bash".into())
+        ]
+    );
+}

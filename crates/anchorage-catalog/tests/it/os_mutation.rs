@@ -78,23 +78,29 @@ fn synthetic_mutated_rpm_databases_never_panic() {
     // db_load, when installed; required under CI=true) and in the NDB layout.
     let sqlite = rpmdb_build::gz_fixture("rpm418-sqlite-rpmdb.sqlite.gz");
     let blobs = rpmdb_build::sqlite_fixture_blobs();
-    let bdb = rpmdb_build::db_load()
+    let (bdb, btree) = rpmdb_build::db_load()
         .map(|tool| {
             let records = rpmdb_build::rpm_bdb_records(&blobs, false);
-            rpmdb_build::bdb_hash(tool, &records, 512, false)
+            (
+                rpmdb_build::bdb_hash(tool, &records, 512, false),
+                rpmdb_build::bdb_file(tool, "btree", &records, 512, false),
+            )
         })
         .unwrap_or_default();
     let packages: Vec<(u32, &[u8])> = (1..).zip(blobs.iter().map(Vec::as_slice)).collect();
     let ndb = rpmdb_build::ndb_layout(&packages, 1, false);
+    let real_ndb = rpmdb_build::gz_fixture("rpm418-ndb-Packages.db.gz");
     let blob = blobs[0].clone();
     assert!(parse_header(&blob).is_ok());
     let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
     for _ in 0..400 {
         let _ = parse_header(&mutate(&mut rng, &blob));
         let _ = read_database(&BdbFormat, &mutate(&mut rng, &bdb), None);
+        let _ = read_database(&BdbFormat, &mutate(&mut rng, &btree), None);
     }
     for _ in 0..40 {
         let _ = read_database(&NdbFormat, &mutate(&mut rng, &ndb), None);
+        let _ = read_database(&NdbFormat, &mutate(&mut rng, &real_ndb), None);
     }
     let sqlite_format: &dyn RpmDbFormat = &SqliteFormat;
     for _ in 0..15 {

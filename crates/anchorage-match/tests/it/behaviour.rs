@@ -686,3 +686,68 @@ fn loose_npm_advisory_versions_are_coerced_and_unreadable_ones_reported() {
         "{table}"
     );
 }
+
+#[test]
+fn synthetic_wolfi_records_apply_to_a_wolfi_image_and_alpine_records_do_not() {
+    use anchorage_vulndb::{Advisory, Affected, AffectedStatus, Event, Range, RangeKind};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = support::corpus_store_local(dir.path());
+    // The real Alpine 3.12 apk database: as Alpine, the corpus' secdb records hit zlib
+    // (CVE-2022-37434). Relabelled as a Wolfi image (same apk format; Wolfi's os-release says
+    // ID=wolfi with a date as VERSION_ID), no Alpine record may apply.
+    let mut analysis = support::analysis("alpine-3.12");
+    let snap = store.snapshot().unwrap();
+    let as_alpine = match_analysis(&analysis, &snap).unwrap();
+    drop(snap);
+    assert!(
+        as_alpine.findings.iter().any(|f| f.package.name == "zlib"),
+        "{:?}",
+        as_alpine.findings
+    );
+    analysis.distro.id = "wolfi".into();
+    analysis.distro.version_id = Some("20230201".into());
+    let zlib = analysis
+        .packages
+        .iter()
+        .find(|p| p.name == "zlib")
+        .map(|p| p.version.clone())
+        .unwrap();
+    let snap = store.snapshot().unwrap();
+    let mut mem = snap.to_memory().unwrap();
+    drop(snap);
+    let before = match_analysis(&analysis, &mem).unwrap();
+    assert!(before.findings.is_empty(), "{:?}", before.findings);
+
+    let mut a = Advisory::new("CGA-synthetic-zlib");
+    a.affected.push(Affected {
+        ecosystem: "Wolfi".into(),
+        name: "zlib".into(),
+        purl: None,
+        ranges: vec![Range {
+            kind: RangeKind::Ecosystem,
+            repo: None,
+            events: vec![
+                Event::Introduced("0".into()),
+                Event::Fixed("9.9.9-r0".into()),
+            ],
+        }],
+        versions: Vec::new(),
+        status: AffectedStatus::Fixed,
+        severity: None,
+        note: None,
+    });
+    mem.insert("osv", "synthetic", a);
+    let after = match_analysis(&analysis, &mem).unwrap();
+    let hits: Vec<_> = after
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.vuln.as_str(),
+                f.package.name.as_str(),
+                f.package.version.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(hits, vec![("CGA-synthetic-zlib", "zlib", zlib.as_str())]);
+}

@@ -177,3 +177,43 @@ fn unknown_format_and_missing_source_fail_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("absent.tar"));
 }
+
+#[test]
+fn development_dependencies_only_when_asked_for() {
+    // The real composer.lock written by Debian's composer 2.5.5 (catalog fixtures, see their
+    // PROVENANCE.md): psr/log is under `packages-dev`.
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../anchorage-catalog/tests/fixtures/lang/composer.lock"),
+        dir.path().join("composer.lock"),
+    )
+    .unwrap();
+    let src = format!("dir:{}", dir.path().display());
+    let purls = |extra: &[&str]| {
+        let mut args = vec![src.as_str(), "-o", "cyclonedx-json"];
+        args.extend_from_slice(extra);
+        let out = run(&args, cache.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut v: Vec<String> = doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["purl"].as_str().map(str::to_string))
+            .collect();
+        v.sort();
+        v
+    };
+    let default = purls(&[]);
+    assert_eq!(default.len(), 3, "{default:?}");
+    assert!(!default.iter().any(|p| p.contains("psr/log")));
+    let all = purls(&["--include-dev-dependencies"]);
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert!(all.contains(&"pkg:composer/psr/log@1.1.4".to_string()));
+}

@@ -1,4 +1,4 @@
-//! rpm: the three rpmdb formats (SQLite, Berkeley DB hash, NDB) behind one trait, and the
+//! rpm: the three rpmdb formats (SQLite, Berkeley DB hash or btree, NDB) behind one trait, and the
 //! header blob parser they share.
 
 pub(crate) mod bdb;
@@ -54,7 +54,7 @@ pub trait RpmDbFormat {
 /// `rpmdb.sqlite`.
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteFormat;
-/// Berkeley DB hash `Packages`.
+/// Berkeley DB `Packages` (hash or btree access method).
 #[derive(Debug, Clone, Copy)]
 pub struct BdbFormat;
 /// NDB `Packages.db`.
