@@ -61,6 +61,7 @@ pub fn catalog_os_packages(
     let mut ctx = CatalogContext {
         distro: detect_distro(fs),
         warnings: Vec::new(),
+        dependencies: Vec::new(),
     };
     let mut packages = Vec::new();
     for c in os_catalogers(options) {
@@ -125,6 +126,7 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
     let mut ctx = CatalogContext {
         distro: detect_distro(fs),
         warnings: Vec::new(),
+        dependencies: Vec::new(),
     };
     if ctx.distro.is_unknown() {
         ctx.warn(
@@ -212,6 +214,7 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         })
         .unwrap_or_else(|| (vec![None; fs.entry_count()], Vec::new()));
     let files = build_records(fs, &packages, digests, options.file_records);
+    let relationships = crate::relationships::resolve(&ctx.dependencies, &packages);
     // warnings in the order the stages always reported them
     for (path, message) in file_warnings {
         ctx.warn("files", Some(&path), message);
@@ -247,6 +250,7 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         distro: ctx.distro,
         packages,
         files,
+        relationships,
         secrets,
         content_hits,
         retrieved_files,

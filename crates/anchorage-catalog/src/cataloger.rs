@@ -12,6 +12,7 @@
 use anchorage_image::{FileEntry, ImageFs};
 
 use crate::model::{AnalysisWarning, Distro, Package};
+use crate::relationships::DependencyDecl;
 
 /// Shared state handed to every cataloger during one analysis.
 #[derive(Debug, Default)]
@@ -20,6 +21,9 @@ pub struct CatalogContext {
     pub distro: Distro,
     /// Problems that did not stop the analysis; catalogers push here instead of failing.
     pub warnings: Vec<AnalysisWarning>,
+    /// Dependency declarations of the packages found, linked into
+    /// [`crate::model::Analysis::relationships`] after every cataloger ran.
+    pub dependencies: Vec<DependencyDecl>,
 }
 
 impl CatalogContext {

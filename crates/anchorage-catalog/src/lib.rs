@@ -12,6 +12,7 @@ mod md5_lanes;
 pub mod model;
 mod options;
 mod os;
+pub mod relationships;
 mod retrieved;
 mod secrets;
 

@@ -118,6 +118,7 @@ fn analysis(packages: usize, names_per_eco: usize, percent_known: usize) -> Anal
         },
         packages: list,
         files: Vec::new(),
+        relationships: Vec::new(),
         secrets: Vec::new(),
         content_hits: Vec::new(),
         retrieved_files: Vec::new(),

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anchorage_model::{Analysis, FileRecord, Package, PackageMetadata};
+use anchorage_model::{Analysis, FileRecord, Package, PackageMetadata, RelationshipKind};
 use anchorage_types::PackageType;
 use sha1::Digest as _;
 
@@ -258,11 +258,48 @@ pub(crate) fn owned_files(analysis: &Analysis) -> Vec<Vec<OwnedFile<'_>>> {
         .collect()
 }
 
-/// Package-to-package dependencies recorded by OS package databases (dpkg `Depends`, apk `D:`),
-/// resolved by package name among packages of the same type. Returns, per package index, the
-/// sorted indices of the packages it depends on. Virtual names (`so:`, `cmd:`, provides) that
-/// match no installed package are left out.
+/// Package-to-package dependencies: per package index, the sorted indices of the packages it
+/// depends on. Taken from [`Analysis::relationships`] (edges whose ends are not packages of the
+/// analysis are skipped); a document older than schema 1.1.0 has none, and its edges are
+/// derived from the dpkg `Depends` / apk `D:` metadata as before.
 pub(crate) fn dependencies(analysis: &Analysis) -> Vec<Vec<usize>> {
+    if predates_relationships(&analysis.schema_version) {
+        return legacy_dependencies(analysis);
+    }
+    let index: HashMap<&str, usize> = analysis
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); analysis.packages.len()];
+    for r in &analysis.relationships {
+        if r.kind != RelationshipKind::DependsOn {
+            continue;
+        }
+        if let (Some(&i), Some(&j)) = (index.get(r.from.as_str()), index.get(r.to.as_str()))
+            && i != j
+        {
+            deps[i].push(j);
+        }
+    }
+    for d in &mut deps {
+        d.sort_unstable();
+        d.dedup();
+    }
+    deps
+}
+
+/// True for native schema versions before 1.1.0, which carried no `relationships`.
+fn predates_relationships(version: &str) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) < (1, 1)
+}
+
+/// The edges of a pre-1.1.0 document: dpkg `Depends` and apk `D:` resolved by package name among
+/// packages of the same type (virtual apk names through owned files).
+fn legacy_dependencies(analysis: &Analysis) -> Vec<Vec<usize>> {
     let mut by_name: HashMap<(PackageType, &str), usize> = HashMap::new();
     for (i, p) in analysis.packages.iter().enumerate() {
         by_name

@@ -4,7 +4,7 @@
 //! Layout: `metadata.component` is the image (type `container`, or `file` for `dir:` sources);
 //! `components` holds the operating system and one `library` per package, each package with its
 //! owned files nested as `file` components (CycloneDX's containment); `dependencies` carries the
-//! package-to-package edges recorded by the OS package databases. Property names for package
+//! package-to-package edges of the analysis' `relationships`. Property names for package
 //! type, CPEs and locations follow Syft's `syft:` taxonomy, which Grype reads; ours use
 //! `anchorage:`.
 

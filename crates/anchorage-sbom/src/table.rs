@@ -70,6 +70,7 @@ mod tests {
             distro: Distro::unknown(),
             packages: vec![],
             files: vec![],
+            relationships: Vec::new(),
             secrets: vec![],
             content_hits: vec![],
             retrieved_files: vec![],

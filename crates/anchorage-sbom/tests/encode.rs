@@ -622,3 +622,125 @@ fn spdx_output_passes_the_spdx_projects_validator() {
         );
     }
 }
+
+/// (dependent, dependency) name pairs of the analysis' relationships.
+fn relationship_names(a: &anchorage_catalog::Analysis) -> BTreeSet<(String, String)> {
+    let name = |id: &str| {
+        let p = a.packages.iter().find(|p| p.id == id).unwrap();
+        format!("{}@{}", p.name, p.version)
+    };
+    a.relationships
+        .iter()
+        .map(|r| (name(&r.from), name(&r.to)))
+        .collect()
+}
+
+#[test]
+fn dependency_edges_are_the_analysis_relationships_in_every_format() {
+    // bookworm-app: the 296 dpkg edges the catalog resolves from the real status file
+    let a = support::bookworm_app();
+    let want = relationship_names(&a);
+    assert_eq!(want.len(), 296);
+    assert!(want.contains(&("apt@2.6.1".into(), "libapt-pkg6.0@2.6.1".into())));
+    // native JSON carries them as `relationships`
+    let native = json(&a, SbomFormat::Json);
+    assert_eq!(native["relationships"].as_array().unwrap().len(), 296);
+    assert_eq!(native["relationships"][0]["kind"], "depends-on");
+    // CycloneDX `dependencies`: ref -> dependsOn, by bom-ref
+    let cdx = json(&a, SbomFormat::CycloneDxJson);
+    let names: std::collections::HashMap<&str, String> = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c["bom-ref"].as_str()?,
+                format!("{}@{}", c["name"].as_str()?, c["version"].as_str()?),
+            ))
+        })
+        .collect();
+    let mut got = BTreeSet::new();
+    for d in cdx["dependencies"].as_array().unwrap() {
+        for to in d["dependsOn"].as_array().unwrap() {
+            got.insert((
+                names[d["ref"].as_str().unwrap()].clone(),
+                names[to.as_str().unwrap()].clone(),
+            ));
+        }
+    }
+    assert_eq!(got, want);
+    // SPDX DEPENDS_ON, beside DESCRIBES / CONTAINS
+    let spdx = json(&a, SbomFormat::SpdxJson);
+    let ids: std::collections::HashMap<&str, String> = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p["SPDXID"].as_str()?,
+                format!("{}@{}", p["name"].as_str()?, p["versionInfo"].as_str()?),
+            ))
+        })
+        .collect();
+    let rels = spdx["relationships"].as_array().unwrap();
+    let got: BTreeSet<(String, String)> = rels
+        .iter()
+        .filter(|r| r["relationshipType"] == "DEPENDS_ON")
+        .map(|r| {
+            (
+                ids[r["spdxElementId"].as_str().unwrap()].clone(),
+                ids[r["relatedSpdxElement"].as_str().unwrap()].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    for kind in ["DESCRIBES", "CONTAINS"] {
+        assert!(rels.iter().any(|r| r["relationshipType"] == kind), "{kind}");
+    }
+}
+
+#[test]
+fn relationships_whose_ends_are_not_packages_are_skipped_synthetic() {
+    let mut a = support::alpine_320();
+    let real = a.relationships.len();
+    let first = a.packages[0].id.clone();
+    a.relationships.push(anchorage_catalog::Relationship {
+        from: first,
+        to: "no-such-package".into(),
+        kind: anchorage_catalog::RelationshipKind::DependsOn,
+    });
+    let cdx = json(&a, SbomFormat::CycloneDxJson);
+    let edges: usize = cdx["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["dependsOn"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(edges, real);
+    assert!(schema_errors(SbomFormat::CycloneDxJson, &cdx).is_empty());
+}
+
+#[test]
+fn a_stored_1_0_document_without_relationships_still_has_its_dependencies() {
+    // what an analysis stored before schema 1.1.0 looks like: no `relationships` field
+    let current = support::alpine_320();
+    let mut v = json(&current, SbomFormat::Json);
+    v.as_object_mut().unwrap().remove("relationships");
+    v["schema_version"] = Value::String("1.0.0".into());
+    let bytes = serde_json::to_vec(&v).unwrap();
+    let old = decode_native(&mut bytes.as_slice()).unwrap();
+    assert!(old.relationships.is_empty());
+    // its SBOM edges are derived from the apk metadata as before: the same 19 edges
+    let deps = |a: &anchorage_catalog::Analysis| {
+        let mut d = json(a, SbomFormat::CycloneDxJson)["dependencies"].clone();
+        d.as_array_mut().unwrap().iter_mut().for_each(|x| {
+            x["dependsOn"]
+                .as_array_mut()
+                .unwrap()
+                .sort_by_key(|v| v.to_string())
+        });
+        d
+    };
+    assert_eq!(current.relationships.len(), 19);
+    assert_eq!(deps(&old), deps(&current));
+}

@@ -7,7 +7,7 @@
 //! In an image the installed `package.json` is the truth; a lockfile entry whose installed
 //! `package.json` is present is left to the installed cataloger, so nothing is counted twice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
@@ -17,6 +17,7 @@ use super::util::{base_name, is_file, join, npm_purl, parent_dir, read_entry, st
 use super::{LangLimits, PackageDraft, location_of};
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{NpmMetadata, Package, PackageMetadata};
+use crate::relationships::DependencyDecl;
 
 const STAGE: &str = "javascript";
 
@@ -43,8 +44,46 @@ pub(crate) struct NpmEntry {
     pub(crate) resolved: Option<String>,
     pub(crate) integrity: Option<String>,
     pub(crate) dev: bool,
+    /// The lockfile's root project (package-lock key `""`): not a package itself, it carries the
+    /// project's direct dependencies.
+    pub(crate) root: bool,
+    /// What the entry requires, in the lockfile's own terms: dependency names (package-lock,
+    /// resolved through the `node_modules` nesting), `name@range` descriptors (yarn) or
+    /// `name@version` (pnpm).
+    pub(crate) dependencies: Vec<String>,
+    /// The descriptors the entry answers to (yarn's header line, pnpm's `name@version`).
+    pub(crate) provides: Vec<String>,
     /// A JSR package (`jsr:` in a `deno.lock`), not an npm one.
     pub(crate) jsr: bool,
+}
+
+/// The dependency names of a package-lock (v2/v3 `packages` or v1 `requires`) entry:
+/// `dependencies`, `optionalDependencies` and `peerDependencies` (npm 7+ installs peers), plus
+/// `devDependencies` for the root project.
+fn lock_dependency_names(p: &Value, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| p.get(*k).and_then(Value::as_object))
+        .flat_map(|o| o.keys().cloned())
+        .collect()
+}
+
+/// Where npm looks for dependency `dep` of the package installed at lockfile key `key`: its own
+/// `node_modules`, then each enclosing package's, then the project's (`""` is the root).
+pub(crate) fn npm_candidates(key: &str, dep: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = key;
+    loop {
+        out.push(if cur.is_empty() {
+            format!("node_modules/{dep}")
+        } else {
+            format!("{cur}/node_modules/{dep}")
+        });
+        if cur.is_empty() {
+            break;
+        }
+        cur = cur.rfind("/node_modules/").map_or("", |i| &cur[..i]);
+    }
+    out
 }
 
 fn str_field(v: &Value, k: &str) -> Option<String> {
@@ -95,7 +134,24 @@ pub(crate) fn parse_package_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
     let mut out = Vec::new();
     if let Some(packages) = v.get("packages").and_then(Value::as_object) {
         for (key, p) in packages {
-            if key.is_empty() || p.get("link").and_then(Value::as_bool) == Some(true) {
+            if key.is_empty() {
+                out.push(NpmEntry {
+                    install_path: Some(String::new()),
+                    root: true,
+                    dependencies: lock_dependency_names(
+                        p,
+                        &[
+                            "dependencies",
+                            "optionalDependencies",
+                            "peerDependencies",
+                            "devDependencies",
+                        ],
+                    ),
+                    ..NpmEntry::default()
+                });
+                continue;
+            }
+            if p.get("link").and_then(Value::as_bool) == Some(true) {
                 continue;
             }
             let Some(idx) = key.rfind("node_modules/") else {
@@ -113,7 +169,11 @@ pub(crate) fn parse_package_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
                 resolved: str_field(p, "resolved"),
                 integrity: str_field(p, "integrity"),
                 dev: p.get("dev").and_then(Value::as_bool).unwrap_or(false),
-                jsr: false,
+                dependencies: lock_dependency_names(
+                    p,
+                    &["dependencies", "optionalDependencies", "peerDependencies"],
+                ),
+                ..NpmEntry::default()
             });
         }
         return Ok(out);
@@ -150,7 +210,8 @@ pub(crate) fn parse_package_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
                     resolved: str_field(d, "resolved"),
                     integrity: str_field(d, "integrity"),
                     dev: d.get("dev").and_then(Value::as_bool).unwrap_or(false),
-                    jsr: false,
+                    dependencies: lock_dependency_names(d, &["requires"]),
+                    ..NpmEntry::default()
                 });
             }
             stack.push((path, d, depth + 1));
@@ -210,6 +271,8 @@ pub(crate) fn parse_yarn_lock(input: &str) -> Vec<NpmEntry> {
     let mut out: Vec<NpmEntry> = Vec::new();
     let mut current: Option<NpmEntry> = None;
     let mut skip = false;
+    // inside an entry's `dependencies:` / `optionalDependencies:` map
+    let mut in_deps = false;
     let flush = |cur: &mut Option<NpmEntry>, out: &mut Vec<NpmEntry>| {
         if let Some(mut e) = cur.take() {
             // yarn v1 aliases and forks: the registry tarball names the real package
@@ -239,7 +302,14 @@ pub(crate) fn parse_yarn_lock(input: &str) -> Vec<NpmEntry> {
                 || header.contains("@workspace:")
                 || header.contains("@link:")
                 || header.contains("@portal:");
+            in_deps = false;
+            let descriptors: Vec<String> = header
+                .split(", ")
+                .map(|d| d.trim().trim_matches('"').to_string())
+                .filter(|d| !d.is_empty())
+                .collect();
             current = descriptor_name(first).map(|n| NpmEntry {
+                provides: descriptors,
                 // `alias@npm:real@^1` (v1) names the real package after `npm:`
                 name: first
                     .trim()
@@ -258,10 +328,20 @@ pub(crate) fn parse_yarn_lock(input: &str) -> Vec<NpmEntry> {
             continue;
         };
         let indent = line.len() - line.trim_start().len();
-        if indent != 2 {
-            continue; // nested maps (dependencies, peerDependencies, ...)
-        }
         let t = line.trim();
+        if indent == 2 {
+            in_deps = matches!(t, "dependencies:" | "optionalDependencies:");
+        } else if indent == 4 && in_deps {
+            // `name "range"` (v1) or `name: "npm:range"` (berry): the descriptor `name@range`
+            if let Some((k, v)) = t.split_once(": ").or_else(|| t.split_once(' ')) {
+                let (k, v) = (k.trim().trim_matches('"'), v.trim().trim_matches('"'));
+                cur.dependencies.push(format!("{k}@{v}"));
+            }
+            continue;
+        }
+        if indent != 2 {
+            continue; // other nested maps (peerDependencies, dependenciesMeta, ...)
+        }
         let (k, v) = match t.split_once(": ") {
             Some((k, v)) => (k, v),
             None => match t.split_once(' ') {
@@ -325,11 +405,32 @@ fn parse_pnpm_document(v: &serde_yaml_ng::Value, out: &mut Vec<NpmEntry>) {
     let Some(pkgs) = v.get("packages").and_then(|p| p.as_mapping()) else {
         return;
     };
+    // pnpm 9 keeps the dependency lists in `snapshots` (keyed with peer suffixes)
+    let mut snapshot_deps: std::collections::HashMap<(String, String), Vec<String>> =
+        std::collections::HashMap::new();
+    for (k, snap) in v
+        .get("snapshots")
+        .and_then(|s| s.as_mapping())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = k.as_str().and_then(pnpm_key) {
+            snapshot_deps
+                .entry(id)
+                .or_default()
+                .extend(pnpm_dependencies(snap));
+        }
+    }
     for (k, p) in pkgs {
         let Some(key) = k.as_str() else { continue };
         let Some((mut name, mut version)) = pnpm_key(key) else {
             continue;
         };
+        let provides = vec![format!("{name}@{version}")];
+        let mut dependencies = pnpm_dependencies(p);
+        if let Some(more) = snapshot_deps.get(&(name.clone(), version.clone())) {
+            dependencies.extend(more.iter().cloned());
+        }
         if let Some(n) = p.get("name").and_then(|n| n.as_str()) {
             name = n.to_string();
         }
@@ -345,9 +446,32 @@ fn parse_pnpm_document(v: &serde_yaml_ng::Value, out: &mut Vec<NpmEntry>) {
                 .and_then(|i| i.as_str())
                 .map(str::to_string),
             dev: p.get("dev").and_then(|d| d.as_bool()).unwrap_or(false),
+            dependencies,
+            provides,
             ..NpmEntry::default()
         });
     }
+}
+
+/// The `name@version` of every `dependencies` / `optionalDependencies` entry of a pnpm package
+/// or snapshot, peer suffixes (`1.0.0(react@18)`, v5 `1.0.0_react@18`) removed.
+fn pnpm_dependencies(p: &serde_yaml_ng::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["dependencies", "optionalDependencies"] {
+        for (name, version) in p
+            .get(key)
+            .and_then(|d| d.as_mapping())
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(name), Some(version)) = (name.as_str(), version.as_str()) {
+                let version = version.split('(').next().unwrap_or(version);
+                let version = version.split('_').next().unwrap_or(version);
+                out.push(format!("{name}@{version}"));
+            }
+        }
+    }
+    out
 }
 
 /// Splits `name@version` (`@types/ms@0.7.34`); `None` without a version.
@@ -483,6 +607,31 @@ pub(crate) fn parse_deno_lock(input: &str) -> Result<Vec<NpmEntry>, String> {
     Ok(out)
 }
 
+/// The dependency declaration of lockfile entry `e` in `scope` (one lockfile), its package id
+/// left for the caller: package-lock entries answer to their install path and look their
+/// dependencies up through the `node_modules` nesting; yarn and pnpm entries answer to their
+/// descriptors.
+fn lock_decl(scope: &str, e: &NpmEntry) -> DependencyDecl {
+    let mut d = DependencyDecl {
+        package_id: String::new(),
+        scope: scope.to_string(),
+        provides: e.provides.clone(),
+        requires: Vec::new(),
+    };
+    match &e.install_path {
+        Some(key) => {
+            d.provides.push(key.clone());
+            d.requires = e
+                .dependencies
+                .iter()
+                .map(|dep| npm_candidates(key, dep))
+                .collect();
+        }
+        None => d.requires = e.dependencies.iter().map(|dep| vec![dep.clone()]).collect(),
+    }
+    d
+}
+
 /// The first bytes of every `bun.lockb`: a shebang line, then the format name.
 const BUN_LOCKB_MAGIC: &[u8] = b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n";
 
@@ -597,6 +746,8 @@ impl Cataloger for JavascriptCataloger {
         let lim = self.limits.max_manifest_bytes;
         let entries = files;
         let mut installed: BTreeSet<(String, String, String)> = BTreeSet::new();
+        // package directory -> id of the package its package.json made
+        let mut manifest_ids: HashMap<String, String> = HashMap::new();
         for entry in entries
             .iter()
             .filter(|e| base_name(&e.path) == "package.json")
@@ -626,12 +777,16 @@ impl Cataloger for JavascriptCataloger {
                 license: license_of(&v),
                 ..NpmEntry::default()
             };
-            out.push(make_package(
+            let p = make_package(
                 e,
                 location_of(fs, entry),
                 author_of(&v),
                 str_field(&v, "homepage"),
-            ));
+            );
+            manifest_ids
+                .entry(parent_dir(&entry.path).to_string())
+                .or_insert_with(|| p.id.clone());
+            out.push(p);
         }
         let is_installed = |dir: &str, e: &NpmEntry| -> bool {
             match &e.install_path {
@@ -686,13 +841,26 @@ impl Cataloger for JavascriptCataloger {
                 }
             };
             let dir = parent_dir(&entry.path);
+            let scope = format!("npm:{}", entry.path);
             for e in list {
-                if (!e.jsr && is_installed(dir, &e))
-                    || (e.dev && !self.limits.include_dev_dependencies)
-                {
-                    continue;
+                let mut decl = lock_decl(&scope, &e);
+                let id = if e.root || (!e.jsr && is_installed(dir, &e)) {
+                    // the project and installed entries are the packages of their package.json
+                    e.install_path
+                        .as_deref()
+                        .and_then(|p| manifest_ids.get(&join(dir, p)).cloned())
+                } else if e.dev && !self.limits.include_dev_dependencies {
+                    None
+                } else {
+                    let p = make_package(e, location_of(fs, entry), None, None);
+                    let id = p.id.clone();
+                    out.push(p);
+                    Some(id)
+                };
+                if let Some(id) = id {
+                    decl.package_id = id;
+                    ctx.dependencies.push(decl);
                 }
-                out.push(make_package(e, location_of(fs, entry), None, None));
             }
         }
         out

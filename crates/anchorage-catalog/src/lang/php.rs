@@ -10,6 +10,7 @@ use super::util::{base_name, is_file, purl, read_entry};
 use super::{LangLimits, PackageDraft, location_of};
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{ComposerMetadata, Package, PackageMetadata};
+use crate::relationships::DependencyDecl;
 
 const STAGE: &str = "php";
 
@@ -32,6 +33,10 @@ pub(crate) struct ComposerPackage {
     pub(crate) licenses: Vec<String>,
     pub(crate) source_reference: Option<String>,
     pub(crate) dist_url: Option<String>,
+    /// Names in `require` (platform names like `php`, `ext-json` match no package).
+    pub(crate) requires: Vec<String>,
+    /// Names in `provide` and `replace`: the package stands in for them.
+    pub(crate) provides: Vec<String>,
     /// Listed under a lock file's `packages-dev`.
     pub(crate) dev: bool,
 }
@@ -63,7 +68,16 @@ pub(crate) fn parse_composer(input: &[u8]) -> Result<Vec<ComposerPackage>, Strin
                 Some(Value::String(l)) => vec![l.clone()],
                 _ => Vec::new(),
             };
+            let keys = |fields: &[&str]| -> Vec<String> {
+                fields
+                    .iter()
+                    .filter_map(|f| p.get(*f).and_then(Value::as_object))
+                    .flat_map(|o| o.keys().map(|k| k.to_ascii_lowercase()))
+                    .collect()
+            };
             out.push(ComposerPackage {
+                requires: keys(&["require"]),
+                provides: keys(&["provide", "replace"]),
                 name,
                 version,
                 licenses,
@@ -126,7 +140,18 @@ impl Cataloger for PhpCataloger {
                             source_reference: p.source_reference,
                             dist_url: p.dist_url,
                         });
-                        out.push(d.build());
+                        let built = d.build();
+                        let mut decl = DependencyDecl::new(
+                            &built.id,
+                            format!("composer:{}", entry.path),
+                            &p.name.to_ascii_lowercase(),
+                        );
+                        decl.provides.extend(p.provides);
+                        for r in p.requires {
+                            decl.require(r);
+                        }
+                        ctx.dependencies.push(decl);
+                        out.push(built);
                     }
                 }
                 Err(e) => ctx.warn(STAGE, Some(&entry.path), e),

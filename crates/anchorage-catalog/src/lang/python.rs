@@ -16,6 +16,7 @@ use super::util::{base_name, is_file, join, parent_dir, purl, read_entry, read_o
 use super::{LangLimits, PackageDraft, location_of, location_of_path};
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{FileDigest, Package, PackageFile, PackageMetadata, PythonMetadata};
+use crate::relationships::DependencyDecl;
 
 const STAGE: &str = "python";
 
@@ -33,6 +34,17 @@ impl PythonCataloger {
 /// PEP 503 normalization (shared with the matcher through `anchorage-types`).
 pub(crate) fn normalize_name(name: &str) -> String {
     anchorage_types::pep503_normalize(name)
+}
+
+/// The normalized project name of a PEP 508 requirement (`MarkupSafe>=2.0; extra == "x"`).
+pub(crate) fn requirement_name(req: &str) -> Option<String> {
+    let req = req.trim();
+    let end = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(req.len());
+    Some(&req[..end])
+        .filter(|n| !n.is_empty())
+        .map(normalize_name)
 }
 
 /// Header fields of a METADATA / PKG-INFO document (RFC 822 style, body ignored).
@@ -333,6 +345,15 @@ impl Cataloger for PythonCataloger {
             );
             d.locations.extend(locations);
             d.licenses = md.licenses;
+            // Requires-Dist lines of an extra (`...; extra == "socks"`) are optional features,
+            // not what the installed distribution needs: left out (Syft keeps them).
+            let requires: Vec<String> = md
+                .requires_dist
+                .iter()
+                .filter(|r| !r.split_once(';').is_some_and(|(_, m)| m.contains("extra")))
+                .filter_map(|r| requirement_name(r))
+                .collect();
+            let scope = format!("python-site:{root}");
             d.metadata = PackageMetadata::Python(PythonMetadata {
                 author: md.author,
                 home_page: md.home_page,
@@ -341,7 +362,13 @@ impl Cataloger for PythonCataloger {
                 files,
                 requires_dist: md.requires_dist,
             });
-            out.push(d.build());
+            let p = d.build();
+            let mut decl = DependencyDecl::new(&p.id, scope, &name);
+            for r in requires {
+                decl.require(r);
+            }
+            ctx.dependencies.push(decl);
+            out.push(p);
         }
         out
     }

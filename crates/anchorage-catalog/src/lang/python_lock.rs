@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 
-use super::python::normalize_name;
+use super::python::{normalize_name, requirement_name};
 use super::util::{base_name, is_file, purl, read_entry, text};
 use super::{LangLimits, PackageDraft, location_of};
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{Package, PackageMetadata, PythonMetadata};
+use crate::relationships::DependencyDecl;
 
 const STAGE: &str = "python-lock";
 
@@ -87,6 +88,9 @@ pub(crate) struct Pinned {
     pub(crate) version: String,
     /// True when only development groups need it.
     pub(crate) dev: bool,
+    /// Normalized names of the packages it depends on, where the lock file records them
+    /// (poetry, PDM, uv).
+    pub(crate) dependencies: Vec<String>,
 }
 
 /// A file that could not be read as its kind.
@@ -179,6 +183,7 @@ pub(crate) fn parse_requirements(input: &str) -> Vec<Pinned> {
                 name,
                 version,
                 dev: false,
+                dependencies: Vec::new(),
             });
         }
     }
@@ -205,6 +210,7 @@ pub(crate) fn parse_pipfile_lock(input: &str) -> Result<Vec<Pinned>, LockError> 
                 name: name.clone(),
                 version: version.trim_start_matches('=').to_string(),
                 dev,
+                dependencies: Vec::new(),
             });
         }
     }
@@ -245,6 +251,11 @@ pub(crate) fn parse_poetry_lock(input: &str) -> Result<Vec<Pinned>, LockError> {
                 version: str_field(p, "version")?.to_string(),
                 dev: str_field(p, "category") == Some("dev")
                     || (!g.is_empty() && !g.contains(&"main")),
+                dependencies: p
+                    .get("dependencies")
+                    .and_then(|d| d.as_table())
+                    .map(|t| t.keys().map(|k| normalize_name(k)).collect())
+                    .unwrap_or_default(),
             })
         })
         .collect())
@@ -260,6 +271,16 @@ pub(crate) fn parse_pdm_lock(input: &str) -> Result<Vec<Pinned>, LockError> {
                 name: str_field(p, "name")?.to_string(),
                 version: str_field(p, "version")?.to_string(),
                 dev: !g.is_empty() && !g.contains(&"default"),
+                dependencies: p
+                    .get("dependencies")
+                    .and_then(|d| d.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|r| r.as_str())
+                            .filter_map(requirement_name)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         })
         .collect())
@@ -330,6 +351,10 @@ pub(crate) fn parse_uv_lock(input: &str) -> Result<Vec<Pinned>, LockError> {
                 name: name.to_string(),
                 version: str_field(p, "version")?.to_string(),
                 dev: has_project && !runtime.contains(&normalize_name(name)),
+                dependencies: graph
+                    .get(&normalize_name(name))
+                    .cloned()
+                    .unwrap_or_default(),
             })
         })
         .collect())
@@ -350,6 +375,7 @@ pub(crate) fn parse_setup_py(input: &str) -> Vec<Pinned> {
                     name,
                     version,
                     dev: false,
+                    dependencies: Vec::new(),
                 });
             }
         }
@@ -396,6 +422,7 @@ pub(crate) fn parse_setup_cfg(input: &str) -> Vec<Pinned> {
                 name,
                 version,
                 dev: false,
+                dependencies: Vec::new(),
             });
         }
     }
@@ -461,6 +488,7 @@ impl Cataloger for PythonLockCataloger {
                 }
             };
             let mut seen = BTreeSet::new();
+            let scope = format!("python:{}", entry.path);
             for pin in pins {
                 if pin.dev && !self.limits.include_dev_dependencies {
                     continue;
@@ -480,7 +508,14 @@ impl Cataloger for PythonLockCataloger {
                     format: Some(kind.label().to_string()),
                     ..PythonMetadata::default()
                 });
-                out.push(d.build());
+                let p = d.build();
+                // names are unique within a lock file of these formats: resolve by name
+                let mut decl = DependencyDecl::new(&p.id, scope.clone(), &name);
+                for dep in pin.dependencies {
+                    decl.require(dep);
+                }
+                ctx.dependencies.push(decl);
+                out.push(p);
             }
         }
         out

@@ -16,6 +16,7 @@ use super::util::{base_name, is_file, purl, read_entry, text};
 use super::{LangLimits, PackageDraft, location_of};
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{Package, PackageMetadata, RustMetadata};
+use crate::relationships::DependencyDecl;
 
 const STAGE: &str = "rust";
 const MAX_AUDIT_JSON: u64 = 8 * 1024 * 1024;
@@ -43,6 +44,36 @@ pub(crate) struct Crate {
     /// cargo-auditable: `build` / `runtime`.
     #[serde(default)]
     pub(crate) kind: Option<String>,
+    /// Cargo.lock: `name`, `name version` or `name version (source)` of each dependency
+    /// (cargo writes the shortest form that is unique in the file); cargo-auditable: indices.
+    #[serde(default)]
+    pub(crate) dependencies: Vec<CrateDependency>,
+}
+
+/// One entry of a crate's `dependencies`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum CrateDependency {
+    /// Cargo.lock's `name[ version[ (source)]]`.
+    Name(String),
+    /// cargo-auditable's index into its package list.
+    Index(usize),
+}
+
+/// What a Cargo.lock crate answers to (`name`, `name version`, `name version (source)`) and
+/// requires (its `dependencies` as written), in `scope` (one Cargo.lock).
+fn lock_decl(id: &str, scope: &str, c: &Crate) -> DependencyDecl {
+    let mut d = DependencyDecl::new(id, scope, &c.name);
+    d.provides.push(format!("{} {}", c.name, c.version));
+    if let Some(src) = &c.source {
+        d.provides.push(format!("{} {} ({src})", c.name, c.version));
+    }
+    for dep in &c.dependencies {
+        if let CrateDependency::Name(n) = dep {
+            d.require(n.clone());
+        }
+    }
+    d
 }
 
 #[derive(Deserialize)]
@@ -151,7 +182,12 @@ impl Cataloger for RustCataloger {
                 match parse_cargo_lock(&text(&b)) {
                     Ok(list) => {
                         let loc = location_of(fs, entry);
-                        out.extend(list.iter().map(|c| crate_package(c, loc.clone())));
+                        let scope = format!("cargo:{}", entry.path);
+                        for c in &list {
+                            let p = crate_package(c, loc.clone());
+                            ctx.dependencies.push(lock_decl(&p.id, &scope, c));
+                            out.push(p);
+                        }
                     }
                     Err(e) => ctx.warn(STAGE, Some(&entry.path), e),
                 }

@@ -1,5 +1,7 @@
 //! apk: `lib/apk/db/installed` with origin, arch, license, files and their checksums.
 
+use std::collections::HashSet;
+
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
 use base64::Engine as _;
@@ -7,6 +9,7 @@ use base64::Engine as _;
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{ApkMetadata, FileDigest, Package, PackageFile, PackageMetadata};
 use crate::os::{Parsed, distro_qualifier, location_for, lossy_text, package_id, read_db};
+use crate::relationships::DependencyDecl;
 use crate::{cpe, purl};
 
 /// One package record of an apk installed database.
@@ -32,6 +35,8 @@ pub struct ApkEntry {
     pub commit: Option<String>,
     /// `D:` split on spaces.
     pub depends: Vec<String>,
+    /// `p:` split on spaces (`so:libcrypto.so.3=3`, `cmd:openssl=3.3.2-r0`).
+    pub provides: Vec<String>,
     /// `F:` + `R:` with `Z:`.
     pub files: Vec<PackageFile>,
 }
@@ -86,6 +91,7 @@ pub fn parse_installed(bytes: &[u8]) -> Parsed<ApkEntry> {
             "U" => cur.url = Some(value),
             "c" => cur.commit = Some(value),
             "D" => cur.depends = value.split_whitespace().map(str::to_string).collect(),
+            "p" => cur.provides = value.split_whitespace().map(str::to_string).collect(),
             "F" => dir = value,
             "R" => {
                 let path = if dir.is_empty() {
@@ -130,6 +136,40 @@ fn decode_checksum(value: &str) -> FileDigest {
 }
 
 /// The apk cataloger.
+/// The scope of apk dependencies: the one installed database.
+const SCOPE: &str = "apk";
+
+/// What an installed entry provides (its name, its `p:` names without `=version`, and those of
+/// its files some package requires by path, e.g. `/bin/sh`) and requires (`D:` names without
+/// version constraints; `!conflicts` are not requirements).
+fn dependency_decl(id: &str, e: &ApkEntry, required_paths: &HashSet<&str>) -> DependencyDecl {
+    let mut d = DependencyDecl::new(id, SCOPE, &e.name);
+    d.provides.extend(
+        e.provides
+            .iter()
+            .filter_map(|p| dep_name(p))
+            .map(str::to_string),
+    );
+    d.provides.extend(
+        e.files
+            .iter()
+            .filter(|f| required_paths.contains(f.path.as_str()))
+            .map(|f| f.path.clone()),
+    );
+    for dep in &e.depends {
+        if let Some(name) = dep_name(dep).filter(|_| !dep.starts_with('!')) {
+            d.require(name);
+        }
+    }
+    d
+}
+
+/// `musl>=1.2` -> `musl`, `so:libc.musl-x86_64.so.1=1` -> `so:libc.musl-x86_64.so.1`.
+fn dep_name(dep: &str) -> Option<&str> {
+    let end = dep.find(['=', '<', '>', '~']).unwrap_or(dep.len());
+    Some(dep[..end].trim()).filter(|n| !n.is_empty())
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct ApkCataloger {
     pub(crate) max_database_size: u64,
@@ -168,6 +208,22 @@ impl Cataloger for ApkCataloger {
             ctx.distro.id.clone()
         };
         let location = location_for(fs, DB);
+        let required_paths: HashSet<&str> = parsed
+            .packages
+            .iter()
+            .flat_map(|e| &e.depends)
+            .map(String::as_str)
+            .filter(|d| d.starts_with('/'))
+            .collect();
+        let decls: Vec<DependencyDecl> = parsed
+            .packages
+            .iter()
+            .map(|e| {
+                let id = package_id(PackageType::Apk, &e.name, &e.version, DB);
+                dependency_decl(&id, e, &required_paths)
+            })
+            .collect();
+        ctx.dependencies.extend(decls);
         parsed
             .packages
             .into_iter()

@@ -9,6 +9,7 @@ use anchorage_types::PackageType;
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{DpkgMetadata, FileDigest, Package, PackageFile, PackageMetadata};
 use crate::os::{Parsed, distro_qualifier, location_for, lossy_text, package_id, read_db};
+use crate::relationships::DependencyDecl;
 use crate::{cpe, purl};
 
 /// One paragraph of a dpkg status file.
@@ -30,6 +31,10 @@ pub struct DpkgEntry {
     pub maintainer: Option<String>,
     /// `Depends`.
     pub depends: Option<String>,
+    /// `Pre-Depends`.
+    pub pre_depends: Option<String>,
+    /// `Provides`.
+    pub provides: Option<String>,
     /// `Status`.
     pub status: Option<String>,
     /// `Conffiles` entries (path, md5).
@@ -134,6 +139,8 @@ fn entry_from_fields(fields: &[(String, String)]) -> Result<DpkgEntry, String> {
             "installed-size" => e.installed_size = value.trim().parse().ok(),
             "maintainer" => e.maintainer = Some(value.clone()),
             "depends" => e.depends = Some(value.clone()),
+            "pre-depends" => e.pre_depends = Some(value.clone()),
+            "provides" => e.provides = Some(value.clone()),
             "status" => e.status = Some(value.clone()),
             "conffiles" => {
                 e.conffiles = value
@@ -461,8 +468,10 @@ impl DpkgCataloger {
                 ("upstream", &upstream),
             ],
         );
+        let id = package_id(PackageType::Dpkg, &e.package, &e.version, db_path);
+        ctx.dependencies.push(dependency_decl(&id, &e));
         Package {
-            id: package_id(PackageType::Dpkg, &e.package, &e.version, db_path),
+            id,
             cpes: cpe::candidates(&e.package, &e.version),
             purl,
             licenses,
@@ -482,6 +491,44 @@ impl DpkgCataloger {
             package_type: PackageType::Dpkg,
         }
     }
+}
+
+/// The scope of dpkg dependencies: the status file and `status.d/` files of an image are one
+/// database.
+const SCOPE: &str = "dpkg";
+
+/// What a status entry provides (its name and `Provides`) and requires (`Pre-Depends` and
+/// `Depends`, each `a | b` clause one requirement with its alternatives in order).
+fn dependency_decl(id: &str, e: &DpkgEntry) -> DependencyDecl {
+    let mut d = DependencyDecl::new(id, SCOPE, &e.package);
+    d.provides.extend(
+        relation_clauses(e.provides.as_deref())
+            .flatten()
+            .map(str::to_string),
+    );
+    for field in [e.pre_depends.as_deref(), e.depends.as_deref()] {
+        d.requires.extend(
+            relation_clauses(field)
+                .map(|alts| alts.map(str::to_string).collect::<Vec<_>>())
+                .filter(|alts| !alts.is_empty()),
+        );
+    }
+    d
+}
+
+/// The clauses of a dpkg relationship field (`libc6 (>= 2.34), awk | mawk, perl:any`): per
+/// comma-separated clause, the package names of its `|` alternatives, without version
+/// restrictions, architecture qualifiers (`:any`) or architecture/profile lists.
+fn relation_clauses(field: Option<&str>) -> impl Iterator<Item = impl Iterator<Item = &str>> {
+    field.unwrap_or("").split(',').map(|clause| {
+        clause.split('|').filter_map(|alt| {
+            let alt = alt.trim();
+            let end = alt
+                .find(|c: char| c.is_whitespace() || matches!(c, '(' | ':' | '[' | '<'))
+                .unwrap_or(alt.len());
+            Some(&alt[..end]).filter(|n| !n.is_empty())
+        })
+    })
 }
 
 /// Sets each `(path, md5)` as the digest of the first file with that path, adding the path

@@ -17,6 +17,7 @@ mod os_breadth;
 mod os_mutation;
 mod os_packages;
 mod os_rpm;
+mod relationships;
 #[allow(clippy::unwrap_used)] // test fixture builder: failures should fail loudly
 #[path = "../fixtures/rpm/rpmdb_build.rs"]
 mod rpmdb_build;

@@ -3,6 +3,7 @@
 
 mod malware;
 mod metadata;
+mod relationships;
 
 use std::collections::BTreeMap;
 
@@ -12,9 +13,10 @@ use serde::{Deserialize, Serialize};
 
 pub use malware::*;
 pub use metadata::*;
+pub use relationships::{dependency_chain, depends_on};
 
 /// Version of the native analysis JSON. Bump the minor for added fields, the major for changes.
-pub const ANALYSIS_SCHEMA_VERSION: &str = "1.0.0";
+pub const ANALYSIS_SCHEMA_VERSION: &str = "1.1.0";
 
 /// Everything learned about one image (one manifest digest).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +33,10 @@ pub struct Analysis {
     pub packages: Vec<Package>,
     /// Every path in the squashed tree.
     pub files: Vec<FileRecord>,
+    /// Package-to-package edges (`from` depends on `to`), sorted by (`from`, `to`); both ends are
+    /// ids of [`Analysis::packages`]. Absent in documents older than schema 1.1.0.
+    #[serde(default)]
+    pub relationships: Vec<Relationship>,
     /// Secret-scan hits (never the secret text).
     pub secrets: Vec<ContentHit>,
     /// Content-search hits of user-configured regexes.
@@ -271,6 +277,28 @@ pub struct Package {
     /// Ecosystem-specific detail.
     #[serde(default)]
     pub metadata: PackageMetadata,
+}
+
+/// What a [`Relationship`] says about its two packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RelationshipKind {
+    /// `from` depends on `to` (dpkg `Depends`/`Pre-Depends`, apk `D:`, rpm `Requires`, a lock
+    /// file's dependency list). This is CycloneDX's `dependsOn` and SPDX's `DEPENDS_ON`; Syft's
+    /// `dependency-of` is the same edge written the other way round (its parent is our `to`).
+    DependsOn,
+}
+
+/// A directed edge between two packages of one analysis.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Relationship {
+    /// Id of the dependent package.
+    pub from: String,
+    /// Id of the package it depends on.
+    pub to: String,
+    /// The kind of edge.
+    pub kind: RelationshipKind,
 }
 
 /// One path in the squashed tree.

@@ -260,6 +260,7 @@ fn analysis_from_syft(doc: &Value) -> Analysis {
         },
         packages,
         files,
+        relationships: Vec::new(),
         secrets: Vec::new(),
         content_hits: Vec::new(),
         retrieved_files: Vec::new(),

@@ -108,6 +108,35 @@ fn package(
     }
 }
 
+/// The dependency edges the real OS catalogers and resolver find in these database files,
+/// mapped onto the ids of `packages` (this module's ids) by type, name and version.
+fn os_relationships(files: &[(&str, &str)], packages: &[Package]) -> Vec<Relationship> {
+    let mut fs = anchorage_image::MemFs::new();
+    for (path, content) in files {
+        fs.add_file(path, content.as_bytes().to_vec());
+    }
+    let (found, ctx) = catalog_os_packages(&fs, &CatalogOptions::default());
+    let key = |p: &Package| (p.package_type, p.name.clone(), p.version.clone());
+    let found_keys: std::collections::HashMap<&str, (PackageType, String, String)> =
+        found.iter().map(|p| (p.id.as_str(), key(p))).collect();
+    let ours: std::collections::HashMap<(PackageType, String, String), &str> =
+        packages.iter().map(|p| (key(p), p.id.as_str())).collect();
+    let mut out: Vec<Relationship> = relationships::resolve(&ctx.dependencies, &found)
+        .into_iter()
+        .filter_map(|r| {
+            let from = ours.get(found_keys.get(r.from.as_str())?)?;
+            let to = ours.get(found_keys.get(r.to.as_str())?)?;
+            Some(Relationship {
+                from: (*from).to_string(),
+                to: (*to).to_string(),
+                kind: r.kind,
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn analyzed_at() -> chrono::DateTime<chrono::Utc> {
     "2026-11-28T00:00:00Z".parse().unwrap()
 }
@@ -242,6 +271,13 @@ pub(crate) fn alpine_320() -> Analysis {
     packages.sort_by(|a, b| {
         (a.package_type, &a.name, &a.version).cmp(&(b.package_type, &b.name, &b.version))
     });
+    let relationships = os_relationships(
+        &[
+            ("/lib/apk/db/installed", &installed),
+            ("/etc/os-release", &os_rel),
+        ],
+        &packages,
+    );
     Analysis {
         schema_version: ANALYSIS_SCHEMA_VERSION.into(),
         source,
@@ -249,6 +285,7 @@ pub(crate) fn alpine_320() -> Analysis {
         distro,
         packages,
         files,
+        relationships,
         secrets: vec![],
         content_hits: vec![],
         retrieved_files: vec![],
@@ -281,7 +318,8 @@ pub(crate) fn bookworm_app() -> Analysis {
     let (source, image) = image_meta("debian-bookworm-app");
     let base = corpus().join("images/debian-bookworm-app");
     let top = image.layers.last().and_then(|l| l.diff_id.clone());
-    let distro = os_release(&std::fs::read_to_string(base.join("etc/os-release")).unwrap());
+    let os_release_text = std::fs::read_to_string(base.join("etc/os-release")).unwrap();
+    let distro = os_release(&os_release_text);
     let distro_q = format!("debian-{}", distro.version_id.clone().unwrap());
     let status = std::fs::read_to_string(base.join("var/lib/dpkg/status")).unwrap();
     let mut packages = Vec::new();
@@ -396,12 +434,20 @@ pub(crate) fn bookworm_app() -> Analysis {
     packages.sort_by(|a, b| {
         (a.package_type, &a.name, &a.version).cmp(&(b.package_type, &b.name, &b.version))
     });
+    let relationships = os_relationships(
+        &[
+            ("/var/lib/dpkg/status", &status),
+            ("/etc/os-release", &os_release_text),
+        ],
+        &packages,
+    );
     Analysis {
         schema_version: ANALYSIS_SCHEMA_VERSION.into(),
         source,
         image,
         distro,
         packages,
+        relationships,
         files: vec![],
         secrets: vec![],
         content_hits: vec![],

@@ -1,6 +1,7 @@
 //! `anchorage explain VULN-ID SRC`: why a package of an image matched a vulnerability, or why
 //! none did (version outside the range, record for another release, withdrawn, ...).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::scan::{SourceArgs, load_analysis, warn_if_empty};
@@ -23,6 +24,12 @@ pub(crate) struct Args {
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let (engine, analysis, _) = load_analysis(&args.source, &args.common).await?;
+    let relationships = analysis.relationships.clone();
+    let names: HashMap<String, String> = analysis
+        .packages
+        .iter()
+        .map(|p| (p.id.clone(), format!("{} {}", p.name, p.version)))
+        .collect();
     let (e, sources) = engine
         .explain(Arc::new(analysis), args.vuln_id.clone())
         .await?;
@@ -65,6 +72,15 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitStatus> {
                 f.severity.as_str(),
                 f.fix_column()
             );
+            // why the package is in the image: its dependents up to a top-level package
+            if let Some(chain) = anchorage_catalog::dependency_chain(&relationships, &f.package.id)
+            {
+                let chain: Vec<&str> = chain
+                    .iter()
+                    .map(|id| names.get(id).map_or(id.as_str(), String::as_str))
+                    .collect();
+                println!("  required by: {}", chain.join(" -> "));
+            }
         }
     }
     Ok(ExitStatus::Ok)

@@ -193,6 +193,42 @@ fn explain_why_not() {
     assert_eq!(v["findings"][0]["package"]["name"], "coreutils");
 }
 
+#[test]
+fn explain_names_the_chain_of_dependents() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_db(dir.path());
+    let src = format!(
+        "dir:{}",
+        corpus().join("images/debian-bookworm-app").display()
+    );
+    for (vuln, chain) in [
+        // package-lock.json: the project depends on lodash
+        (
+            "CVE-2019-10744",
+            "required by: corpus-node-app 1.0.0 -> lodash 4.17.4",
+        ),
+        // dpkg status: apt Depends on libapt-pkg6.0
+        (
+            "CVE-2011-3374",
+            "required by: apt 2.6.1 -> libapt-pkg6.0 2.6.1",
+        ),
+        // the venv: requests' Requires-Dist names certifi
+        (
+            "CVE-2022-23491",
+            "required by: requests 2.19.1 -> certifi 2018.4.16",
+        ),
+    ] {
+        let out = run(&["explain", vuln, &src, "--db-dir", &db]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = stdout(&out);
+        assert!(text.contains(chain), "{vuln}: {text}");
+    }
+}
+
 /// The expected verdicts again, this time through the real engine (acquire `dir:` + the real
 /// catalogers) and the CLI's JSON output.
 #[test]

@@ -22,6 +22,8 @@ mod tag {
     pub(super) const FILEUSERNAME: u32 = 1039;
     pub(super) const FILEGROUPNAME: u32 = 1040;
     pub(super) const SOURCERPM: u32 = 1044;
+    pub(super) const PROVIDENAME: u32 = 1047;
+    pub(super) const REQUIRENAME: u32 = 1049;
     pub(super) const DIRINDEXES: u32 = 1116;
     pub(super) const BASENAMES: u32 = 1117;
     pub(super) const DIRNAMES: u32 = 1118;
@@ -109,6 +111,10 @@ pub struct RpmHeader {
     pub digest_algorithm: String,
     /// Files.
     pub files: Vec<RpmFile>,
+    /// PROVIDENAME: capabilities provided (`bash`, `libc.so.6()(64bit)`, `config(bash)`).
+    pub provides: Vec<String>,
+    /// REQUIRENAME: capabilities and file paths required (`/bin/sh`, `libc.so.6()(64bit)`).
+    pub requires: Vec<String>,
 }
 
 /// Why a header blob was rejected.
@@ -304,6 +310,8 @@ pub fn parse_header_with_limits(
         vendor: blob.string(tag::VENDOR),
         size: blob.int(tag::LONGSIZE).or_else(|| blob.int(tag::SIZE)),
         modularity_label: blob.string(tag::MODULARITYLABEL),
+        provides: blob.strings(tag::PROVIDENAME),
+        requires: blob.strings(tag::REQUIRENAME),
         files,
         digest_algorithm,
         name,

@@ -6,7 +6,7 @@ pub(crate) mod header;
 pub(crate) mod ndb;
 pub(crate) mod sqlite;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use anchorage_image::{FileEntry, ImageFs};
 use anchorage_types::PackageType;
@@ -14,6 +14,7 @@ use anchorage_types::PackageType;
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::model::{FileDigest, Package, PackageFile, PackageMetadata, RpmMetadata};
 use crate::os::{Parsed, distro_qualifier, location_for, package_id, read_db};
+use crate::relationships::DependencyDecl;
 use crate::{cpe, purl};
 
 pub use header::{
@@ -153,7 +154,7 @@ impl Cataloger for RpmCataloger {
         ctx: &mut CatalogContext,
     ) -> Vec<Package> {
         let mut seen: BTreeSet<String> = BTreeSet::new();
-        let mut out = Vec::new();
+        let mut headers: Vec<(String, RpmHeader)> = Vec::new();
         for dir in DB_DIRS {
             let candidates: [(&str, &dyn RpmDbFormat); 3] = [
                 ("rpmdb.sqlite", &SqliteFormat),
@@ -194,7 +195,7 @@ impl Cataloger for RpmCataloger {
                     if h.name == "gpg-pubkey" {
                         continue;
                     }
-                    out.push(package(fs, ctx, &real, h));
+                    headers.push((real.clone(), h));
                 }
             }
         }
@@ -207,11 +208,48 @@ impl Cataloger for RpmCataloger {
                 ctx.warn(STAGE, Some(CONTAINER_MANIFEST), w);
             }
             for h in parsed.packages {
-                out.push(package(fs, ctx, CONTAINER_MANIFEST, h));
+                headers.push((CONTAINER_MANIFEST.to_string(), h));
             }
+        }
+        let required_paths: HashSet<String> = headers
+            .iter()
+            .flat_map(|(_, h)| &h.requires)
+            .filter(|r| r.starts_with('/'))
+            .cloned()
+            .collect();
+        let mut out = Vec::with_capacity(headers.len());
+        for (db_path, h) in headers {
+            let mut decl = dependency_decl(&h, &required_paths);
+            let p = package(fs, ctx, &db_path, h);
+            decl.package_id.clone_from(&p.id);
+            ctx.dependencies.push(decl);
+            out.push(p);
         }
         out
     }
+}
+
+/// The scope of rpm dependencies: the database of the image.
+const SCOPE: &str = "rpm";
+
+/// What a header provides (its name, PROVIDENAME, and those of its files some package requires
+/// by path) and requires (REQUIRENAME; `rpmlib(...)` features are satisfied by rpm itself and
+/// match nothing). The package id is filled in by the caller.
+fn dependency_decl(h: &RpmHeader, required_paths: &HashSet<String>) -> DependencyDecl {
+    let mut d = DependencyDecl::new("", SCOPE, &h.name);
+    d.provides.extend(h.provides.iter().cloned());
+    d.provides.extend(
+        h.files
+            .iter()
+            .filter(|f| required_paths.contains(&f.path))
+            .map(|f| f.path.clone()),
+    );
+    for r in &h.requires {
+        if !r.starts_with("rpmlib(") {
+            d.require(r.clone());
+        }
+    }
+    d
 }
 
 /// The package list of CBL-Mariner / Azure Linux distroless images, which carry no rpm

@@ -253,6 +253,7 @@ pub fn analysis(image: &str) -> Analysis {
         distro,
         packages,
         files: Vec::new(),
+        relationships: Vec::new(),
         secrets: Vec::new(),
         content_hits: Vec::new(),
         retrieved_files: Vec::new(),
