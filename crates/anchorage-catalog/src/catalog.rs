@@ -12,11 +12,12 @@ use chrono::Utc;
 use crate::cataloger::{CatalogContext, Cataloger};
 use crate::distro::detect_distro;
 use crate::files::{
-    FileHasher, WalkOutput, WalkSettings, build_records, resolved_ownership, walk_entry,
+    FileHasher, WalkOutput, WalkSettings, build_records, record_plan, resolved_ownership,
+    walk_entry,
 };
 use crate::image_metadata::image_metadata;
 use crate::model::{ANALYSIS_SCHEMA_VERSION, Analysis, Package, SourceInfo};
-use crate::options::CatalogOptions;
+use crate::options::{CatalogOptions, FileRecordScope};
 use crate::os::apk::ApkCataloger;
 use crate::os::dpkg::DpkgCataloger;
 use crate::os::opkg::OpkgCataloger;
@@ -151,7 +152,11 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
 
     // The one walk of the tree, with the digests of regular files on one helper thread that
     // runs beside the walk and the catalogers; the walk thread then helps with the files left.
-    let hasher = settings.digests.then(|| FileHasher::new(fs));
+    // When only the records related to packages are kept, only their files are hashed, after
+    // the catalogers: hashing every file of an image of 3 million small files held a job per
+    // file and doubled the work for records that are then dropped (issue 15).
+    let hash_all = settings.digests && options.file_records == FileRecordScope::All;
+    let hasher = hash_all.then(|| FileHasher::new(fs, None));
     let (packages, walk) = std::thread::scope(|scope| {
         let helper = hasher.as_ref().map(|h| scope.spawn(|| h.work()));
         let mut wanted: Vec<Vec<anchorage_image::FileEntry>> = vec![Vec::new(); catalogers.len()];
@@ -207,13 +212,29 @@ pub fn catalog(fs: &dyn ImageFs, image: &AcquiredImage, options: &CatalogOptions
         content_hits,
         secret_warnings,
     } = walk;
+    let (owners, related) = record_plan(fs, &packages, options.file_records);
+    let hasher = match (hasher, &related) {
+        (Some(h), _) => Some(h),
+        (None, Some(only)) if settings.digests => {
+            let h = FileHasher::new(fs, Some(only));
+            std::thread::scope(|scope| {
+                let helper = scope.spawn(|| h.work());
+                h.work();
+                helper
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            });
+            Some(h)
+        }
+        _ => None,
+    };
     let (digests, file_warnings) = hasher
         .map(|h| {
             let side = h.finish();
             (side.digests, side.warnings)
         })
-        .unwrap_or_else(|| (vec![None; fs.entry_count()], Vec::new()));
-    let files = build_records(fs, &packages, digests, options.file_records);
+        .unwrap_or_default();
+    let files = build_records(fs, &owners, related.as_ref(), digests);
     let relationships = crate::relationships::resolve(&ctx.dependencies, &packages);
     // warnings in the order the stages always reported them
     for (path, message) in file_warnings {

@@ -129,34 +129,33 @@ fn read_for_walk(
 ) -> Result<(), String> {
     let mut reader = fs.open_entry(entry).map_err(|e| e.to_string())?;
     buf.clear();
-    let mut chunk = [0u8; CHUNK];
-    let mut sniffed = false;
-    loop {
-        let n = reader
-            .read(&mut chunk)
-            .map_err(|e| format!("read failed: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        if head.len() < HEAD {
-            let take = (HEAD - head.len()).min(n);
-            head.extend_from_slice(&chunk[..take]);
-        }
-        if !scan {
-            if head.len() == HEAD {
+    let failed = |e: std::io::Error| format!("read failed: {e}");
+    if !scan {
+        // Only the first bytes, into a small array: a 64 KiB chunk zeroed per file was a
+        // tenth of the walk of an image of small files (issue 15).
+        let mut first = [0u8; HEAD];
+        let mut got = 0;
+        while got < HEAD {
+            let n = reader.read(&mut first[got..]).map_err(failed)?;
+            if n == 0 {
                 break;
             }
-            continue;
+            got += n;
         }
-        buf.extend_from_slice(&chunk[..n]);
-        if !sniffed && buf.len() >= secrets::BINARY_SNIFF {
-            sniffed = true;
-            if secrets::is_binary(buf) {
-                buf.clear();
-                break;
-            }
-        }
+        head.extend_from_slice(&first[..got]);
+        return Ok(());
     }
+    // `read_to_end` reads into the vector's spare room without zeroing it first.
+    (&mut reader)
+        .take(secrets::BINARY_SNIFF as u64)
+        .read_to_end(buf)
+        .map_err(failed)?;
+    head.extend_from_slice(&buf[..buf.len().min(HEAD)]);
+    if buf.len() >= secrets::BINARY_SNIFF && secrets::is_binary(buf) {
+        buf.clear();
+        return Ok(());
+    }
+    reader.read_to_end(buf).map_err(failed)?;
     Ok(())
 }
 
@@ -206,10 +205,11 @@ fn has_content(entry: &FileEntry) -> bool {
     matches!(entry.kind, EntryKind::File | EntryKind::Hardlink)
 }
 
-/// The digests of every entry in walk order (`None`: not a regular file or unreadable) and the
-/// warnings of the files that could not be read, from [`FileHasher::finish`].
+/// The digests of the hashed files as (walk index, digests) in walk order (files that were not
+/// hashed or could not be read have none; a vector of every entry held 72 bytes per entry) and
+/// the warnings of the files that could not be read, from [`FileHasher::finish`].
 pub(crate) struct SideDigests {
-    pub(crate) digests: Vec<Option<FileDigests>>,
+    pub(crate) digests: Vec<(usize, FileDigests)>,
     /// (path, message) in walk order
     pub(crate) warnings: Vec<(String, String)>,
 }
@@ -225,6 +225,8 @@ pub(crate) struct SideDigests {
 /// largest first, so the lanes stay busy and only small files are left to share at the end.
 pub(crate) struct FileHasher<'a> {
     fs: &'a dyn ImageFs,
+    /// Only these paths (`None`: every regular file).
+    only: Option<&'a HashSet<String>>,
     /// (walk index, entry) of the regular files, largest first, built by the first worker.
     jobs: OnceLock<Vec<(usize, FileEntry)>>,
     entries: OnceLock<usize>,
@@ -240,10 +242,12 @@ struct Share {
 }
 
 impl<'a> FileHasher<'a> {
-    /// A hasher of the regular files of `fs` (the file list is built by the first worker).
-    pub(crate) fn new(fs: &'a dyn ImageFs) -> Self {
+    /// A hasher of the regular files of `fs`, or only of those whose path is in `only` (the
+    /// file list is built by the first worker).
+    pub(crate) fn new(fs: &'a dyn ImageFs, only: Option<&'a HashSet<String>>) -> Self {
         Self {
             fs,
+            only,
             jobs: OnceLock::new(),
             entries: OnceLock::new(),
             next: AtomicUsize::new(0),
@@ -257,7 +261,7 @@ impl<'a> FileHasher<'a> {
             let mut count = 0;
             for (i, entry) in self.fs.entries().enumerate() {
                 count = i + 1;
-                if has_content(&entry) {
+                if has_content(&entry) && self.only.is_none_or(|o| o.contains(&entry.path)) {
                     jobs.push((i, entry));
                 }
             }
@@ -281,21 +285,15 @@ impl<'a> FileHasher<'a> {
 
     /// Every worker's digests in walk order, once all [`FileHasher::work`] calls returned.
     pub(crate) fn finish(self) -> SideDigests {
-        let count = match self.entries.get() {
-            Some(n) => *n,
-            None => self.fs.entry_count(),
-        };
-        let mut digests = vec![None; count];
+        let mut digests = Vec::new();
         let mut warnings = Vec::new();
         let shares = self.shares.into_inner().unwrap_or_else(|e| e.into_inner());
         for share in shares {
-            for (i, d) in share.digests {
-                if let Some(slot) = digests.get_mut(i) {
-                    *slot = Some(d);
-                }
-            }
+            digests.extend(share.digests);
             warnings.extend(share.warnings);
         }
+        // walk indexes are unique
+        digests.sort_unstable_by_key(|(i, _)| *i);
         warnings.sort_by_key(|(i, _, _)| *i);
         SideDigests {
             digests,
@@ -307,7 +305,7 @@ impl<'a> FileHasher<'a> {
 /// All the digests of `fs` on the calling thread (one worker).
 #[cfg(test)]
 fn side_digests(fs: &dyn ImageFs) -> SideDigests {
-    let hasher = FileHasher::new(fs);
+    let hasher = FileHasher::new(fs, None);
     hasher.work();
     hasher.finish()
 }
@@ -502,42 +500,59 @@ impl<'a> Lane<'a> {
     }
 }
 
-/// Builds the file records once packages (owners) are known, from a metadata-only pass over
-/// the tree (same order as the walk) and the digests the walk computed. With
-/// [`FileRecordScope::Related`] only the records the SBOM encoders look at are kept.
-pub(crate) fn build_records(
+/// The paths whose records the SBOM encoders look at ([`FileRecordScope::Related`]): the
+/// files packages declare or were found at, the owned paths and the root (which keeps the list
+/// non-empty exactly when the full list is).
+pub(crate) fn related_paths(
+    packages: &[Package],
+    owners: &HashMap<String, String>,
+) -> HashSet<String> {
+    packages
+        .iter()
+        .flat_map(|p| {
+            declared_files(p)
+                .iter()
+                .map(|f| f.path.as_str())
+                .chain(p.locations.iter().map(|l| l.path.as_str()))
+        })
+        .chain(owners.keys().map(String::as_str))
+        .chain(["/"])
+        .map(str::to_string)
+        .collect()
+}
+
+/// The file owners and, with [`FileRecordScope::Related`], the only paths that get records
+/// (and digests).
+pub(crate) fn record_plan(
     fs: &dyn ImageFs,
     packages: &[Package],
-    digests: Vec<Option<FileDigests>>,
     scope: FileRecordScope,
-) -> Vec<FileRecord> {
+) -> (HashMap<String, String>, Option<HashSet<String>>) {
     let owners = resolved_ownership(fs, packages);
-    let related: Option<HashSet<&str>> = match scope {
+    let related = match scope {
         FileRecordScope::All => None,
-        FileRecordScope::Related => Some(
-            packages
-                .iter()
-                .flat_map(|p| {
-                    declared_files(p)
-                        .iter()
-                        .map(|f| f.path.as_str())
-                        .chain(p.locations.iter().map(|l| l.path.as_str()))
-                })
-                .chain(owners.keys().map(String::as_str))
-                // the root keeps the list non-empty exactly when the full list is
-                .chain(["/"])
-                .collect(),
-        ),
+        FileRecordScope::Related => Some(related_paths(packages, &owners)),
     };
-    let mut out = Vec::with_capacity(match &related {
-        None => digests.len(),
+    (owners, related)
+}
+
+/// Builds the file records once packages (owners) are known, from a metadata-only pass over
+/// the tree (same order as the walk) and the digests (walk index, digests) in walk order. With
+/// `related` only the records of those paths are kept.
+pub(crate) fn build_records(
+    fs: &dyn ImageFs,
+    owners: &HashMap<String, String>,
+    related: Option<&HashSet<String>>,
+    digests: Vec<(usize, FileDigests)>,
+) -> Vec<FileRecord> {
+    let mut out = Vec::with_capacity(match related {
+        None => fs.entry_count(),
         Some(r) => r.len(),
     });
-    for (entry, digest) in fs.entries().zip(digests) {
-        if related
-            .as_ref()
-            .is_some_and(|r| !r.contains(entry.path.as_str()))
-        {
+    let mut digests = digests.into_iter().peekable();
+    for (i, entry) in fs.entries().enumerate() {
+        let digest = digests.next_if(|(at, _)| *at == i).map(|(_, d)| d);
+        if related.is_some_and(|r| !r.contains(entry.path.as_str())) {
             continue;
         }
         out.push(FileRecord {
@@ -571,6 +586,15 @@ mod tests {
         (0..size)
             .map(|i| ((i * 31 + seed * 7) % 251) as u8)
             .collect()
+    }
+
+    /// The digests of every entry in walk order (`None` for entries without).
+    fn dense(side: &SideDigests, count: usize) -> Vec<Option<FileDigests>> {
+        let mut all = vec![None; count];
+        for (i, d) in &side.digests {
+            all[*i] = Some(*d);
+        }
+        all
     }
 
     fn assert_digests(content: &[u8], d: Option<FileDigests>, what: &str) {
@@ -615,7 +639,7 @@ mod tests {
         let side = side_digests(&fs);
         assert!(side.warnings.is_empty());
         let mut files = 0;
-        for (entry, d) in fs.entries().zip(&side.digests) {
+        for (entry, d) in fs.entries().zip(&dense(&side, fs.entry_count())) {
             match by_path.get(&entry.path) {
                 Some(c) => {
                     assert_digests(c, *d, &entry.path);
@@ -625,7 +649,7 @@ mod tests {
             }
         }
         assert_eq!(files, sizes.len());
-        assert_eq!(side.digests.len(), fs.entry_count());
+        assert_eq!(side.digests.len(), sizes.len());
     }
 
     /// Three threads sharing one [`FileHasher`] (as the helper and the walk thread do) hash
@@ -637,7 +661,7 @@ mod tests {
             fs.add_file(&format!("/f{i:03}"), content(i, (i * 7919) % 40_000));
         }
         let alone = side_digests(&fs);
-        let hasher = FileHasher::new(&fs);
+        let hasher = FileHasher::new(&fs, None);
         std::thread::scope(|scope| {
             scope.spawn(|| hasher.work());
             scope.spawn(|| hasher.work());
@@ -645,11 +669,11 @@ mod tests {
         });
         let shared = hasher.finish();
         assert_eq!(shared.digests.len(), alone.digests.len());
-        let key = |d: &Option<FileDigests>| d.map(|d| (d.sha256, d.sha1, d.md5));
+        let key = |(i, d): &(usize, FileDigests)| (*i, d.sha256, d.sha1, d.md5);
         for (a, b) in alone.digests.iter().zip(&shared.digests) {
             assert_eq!(key(a), key(b));
         }
-        assert_eq!(shared.digests.iter().flatten().count(), 300);
+        assert_eq!(shared.digests.len(), 300);
         assert!(shared.warnings.is_empty());
     }
 
@@ -742,7 +766,7 @@ mod tests {
         let fs = FailingFs(mem);
         let side = side_digests(&fs);
         let mut expected_warnings = Vec::new();
-        for (entry, d) in fs.entries().zip(&side.digests) {
+        for (entry, d) in fs.entries().zip(&dense(&side, fs.entry_count())) {
             let path = entry.path;
             if path.starts_with("/ok") {
                 assert_digests(&by_path[&path], *d, &path);

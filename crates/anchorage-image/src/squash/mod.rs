@@ -3,8 +3,9 @@
 //!
 //! Design:
 //! - Each layer blob is sniffed (gzip, zstd or plain tar), decompressed as a stream and read in
-//!   256 KiB chunks. Every chunk is counted against [`Limits`], hashed for the `diff_id` check,
-//!   and appended to an anonymous scratch file (compressed layers only; an uncompressed blob is
+//!   256 KiB chunks. Every chunk is counted against [`Limits`] and hashed for the `diff_id`
+//!   check, and the contents of its regular files (not the tar headers and padding) are
+//!   appended to an anonymous scratch file (compressed layers only; an uncompressed blob is
 //!   read back in place). The tar headers are walked over the same stream (`tar_stream`), so a
 //!   layer is read exactly once and nothing is ever unpacked to host paths.
 //! - For each entry only metadata and the byte offset of its data are kept, so memory grows
@@ -43,8 +44,9 @@ use tee::ImageBudget;
 pub struct SquashOptions {
     /// Safety limits.
     pub limits: Limits,
-    /// Directory for the anonymous scratch copies of decompressed layers (default: the system
-    /// temporary directory; the files have no name and vanish when the tree is dropped).
+    /// Directory for the anonymous scratch copies of the file contents of decompressed layers
+    /// (default: the system temporary directory; the files have no name and vanish when the
+    /// tree is dropped).
     pub scratch_dir: Option<PathBuf>,
     /// Check each layer's uncompressed digest against its `diff_id` when one is known.
     pub verify_diff_ids: bool,

@@ -44,6 +44,12 @@ pub(crate) trait TarSource {
     /// Skips exactly `n` bytes.
     fn skip(&mut self, n: u64) -> Result<(), ReadFailure>;
 
+    /// Registers the `len` bytes at `offset` (not yet read) as a file's contents and returns
+    /// where they can be read back later; a plain file source keeps its own offsets.
+    fn keep_data(&mut self, offset: u64, _len: u64) -> u64 {
+        offset
+    }
+
     /// Reads exactly `n` bytes into a new vector (callers bound `n`).
     fn read_vec(&mut self, n: usize) -> Result<Vec<u8>, ReadFailure> {
         let mut v = vec![0u8; n];
@@ -69,6 +75,9 @@ impl TarSource for Tee<'_> {
     }
     fn read_vec(&mut self, n: usize) -> Result<Vec<u8>, ReadFailure> {
         Tee::read_vec(self, n)
+    }
+    fn keep_data(&mut self, offset: u64, len: u64) -> u64 {
+        Tee::keep_data(self, offset, len)
     }
 }
 
@@ -292,6 +301,16 @@ impl<'t, S: TarSource> TarStream<'t, S> {
         self.next_header = round_up(data_len)
             .and_then(|s| data_offset.checked_add(s))
             .ok_or_else(|| tar_error("size overflow", header_offset))?;
+        // Only the contents of readable regular files are ever read back.
+        let readable = matches!(
+            entry_type,
+            tar::EntryType::Regular | tar::EntryType::Continuous
+        ) && !sparse;
+        let data_offset = if readable {
+            self.tee.keep_data(data_offset, data_len)
+        } else {
+            data_offset
+        };
         Ok(TarEntry {
             path,
             link,

@@ -1,9 +1,18 @@
 //! The decompressed stream of one layer, read in large chunks: every chunk is counted against
-//! the limits, hashed for the diff_id and (for compressed layers) appended to the layer's
-//! scratch file, so that file contents can later be read back by offset.
+//! the limits and hashed for the diff_id, and (for compressed layers) the contents of regular
+//! files in it are appended to the layer's scratch file, so that they can later be read back
+//! by offset.
+//!
+//! Only file contents go to the scratch file, not the tar headers and padding around them: an
+//! image of 3 million small files is 3 GB of tar but 0.1 GB of content, and writing the whole
+//! tar to the page cache was the part of the time per file that grew with the file count
+//! (issue 15). The tar parser tells the stream which byte ranges are file contents
+//! ([`Tee::keep_data`]) before it reads past them; a chunk goes to the sink (hash and copy) once
+//! the parser has moved past it, so every range in it is known by then.
 
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -73,10 +82,29 @@ impl StreamHasher {
 }
 
 /// What happens to each chunk besides being parsed: hashing and the scratch copy.
-type SinkParts = (Option<StreamHasher>, Option<File>);
+type SinkParts = (Option<StreamHasher>, Option<BufWriter<File>>);
 
-/// Chunks handed to the sink thread, and returned for reuse once hashed and written.
-type Chunk = (Arc<Vec<u8>>, usize);
+/// A chunk handed to the sink thread (its length, and the (start, end) ranges of file contents
+/// in it to copy), returned for reuse once hashed and written.
+type Chunk = (Arc<Vec<u8>>, usize, Vec<(usize, usize)>);
+
+/// Buffer of the scratch writer: file contents come in pieces as small as a few bytes.
+const SCRATCH_BUFFER: usize = 256 * 1024;
+
+/// Hashes a whole chunk and copies its content ranges to the scratch file.
+fn consume(parts: &mut SinkParts, data: &[u8], ranges: &[(usize, usize)]) -> io::Result<()> {
+    if let Some(h) = &mut parts.0 {
+        h.update(data);
+    }
+    if let Some(f) = &mut parts.1 {
+        for &(start, end) in ranges {
+            if let Some(piece) = data.get(start..end) {
+                f.write_all(piece)?;
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Buffers in flight between the reader and the sink thread (bounds memory to a few chunks).
 const PIPELINE_DEPTH: usize = 4;
@@ -99,14 +127,8 @@ fn run_sink(
     back: SyncSender<Arc<Vec<u8>>>,
     mut parts: SinkParts,
 ) -> io::Result<SinkParts> {
-    for (chunk, n) in rx {
-        let data = &chunk[..n];
-        if let Some(h) = &mut parts.0 {
-            h.update(data);
-        }
-        if let Some(f) = &mut parts.1 {
-            f.write_all(data)?;
-        }
+    for (chunk, n, ranges) in rx {
+        consume(&mut parts, &chunk[..n], &ranges)?;
         // The reader may already be gone; then the buffer is simply dropped.
         let _ = back.try_send(chunk);
     }
@@ -128,6 +150,15 @@ pub(crate) struct Tee<'a> {
     budget: &'a ImageBudget,
     sink: Sink,
     eof: bool,
+    /// A scratch file is written (only file contents are copied to it).
+    copying: bool,
+    /// Stream ranges [start, end) of file contents not yet handed to the sink, in order.
+    keep: VecDeque<(u64, u64)>,
+    /// Bytes of file contents registered so far (the scratch offset of the next range).
+    kept: u64,
+    /// Stream offset of `cur[0]`, and whether `cur` went to the sink already.
+    cur_offset: u64,
+    cur_sent: bool,
 }
 
 impl<'a> Tee<'a> {
@@ -141,6 +172,8 @@ impl<'a> Tee<'a> {
         pipelined: bool,
     ) -> Self {
         let has_work = hasher.is_some() || scratch.is_some();
+        let copying = scratch.is_some();
+        let scratch = scratch.map(|f| BufWriter::with_capacity(SCRATCH_BUFFER, f));
         let sink = if pipelined && has_work {
             let (tx, rx) = sync_channel::<Chunk>(PIPELINE_DEPTH);
             let (back_tx, back) = sync_channel(PIPELINE_DEPTH + 2);
@@ -170,7 +203,76 @@ impl<'a> Tee<'a> {
             budget,
             sink,
             eof: false,
+            copying,
+            keep: VecDeque::new(),
+            kept: 0,
+            cur_offset: 0,
+            cur_sent: true,
         }
+    }
+
+    /// Registers `len` bytes of file content at stream offset `offset` (not yet consumed; ranges
+    /// come in stream order) and returns where they will be in the layer's storage: the scratch
+    /// offset when a scratch copy is written, else `offset` itself (the blob is read back in
+    /// place).
+    pub(crate) fn keep_data(&mut self, offset: u64, len: u64) -> u64 {
+        if !self.copying {
+            return offset;
+        }
+        let at = self.kept;
+        if len > 0 {
+            self.keep.push_back((offset, offset.saturating_add(len)));
+            self.kept = self.kept.saturating_add(len);
+        }
+        at
+    }
+
+    /// Hands the current chunk to the sink (hash, and copy of the content ranges in it) once the
+    /// parser is done with it.
+    fn retire(&mut self) -> Result<(), ReadFailure> {
+        if self.cur_sent {
+            return Ok(());
+        }
+        self.cur_sent = true;
+        let n = self.end;
+        let chunk_end = self.cur_offset + n as u64;
+        let mut ranges = Vec::new();
+        while let Some(&(start, end)) = self.keep.front() {
+            if start >= chunk_end {
+                break;
+            }
+            let from = start.max(self.cur_offset) - self.cur_offset;
+            let to = end.min(chunk_end) - self.cur_offset;
+            // both within the chunk, so they fit in a usize
+            ranges.push((
+                usize::try_from(from).unwrap_or(n),
+                usize::try_from(to).unwrap_or(n),
+            ));
+            if end > chunk_end {
+                break;
+            }
+            self.keep.pop_front();
+        }
+        let chunk = Arc::clone(&self.cur);
+        match &mut self.sink {
+            Sink::Inline(parts) => {
+                consume(parts, &chunk[..n], &ranges).map_err(ReadFailure::Scratch)?;
+            }
+            Sink::Failed(e) => {
+                return Err(ReadFailure::Scratch(e.take().unwrap_or_else(|| {
+                    io::Error::other("layer sink thread could not be started")
+                })));
+            }
+            Sink::Thread { tx, .. } => {
+                let sent = tx
+                    .as_ref()
+                    .is_some_and(|tx| tx.send((chunk, n, ranges)).is_ok());
+                if !sent {
+                    return Err(self.sink_failure());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Stream offset of the next byte to be consumed.
@@ -223,6 +325,7 @@ impl<'a> Tee<'a> {
         if self.budget.cancelled.load(Ordering::Relaxed) {
             return Err(ReadFailure::Cancelled);
         }
+        self.retire()?;
         let mut buf = self.take_buffer();
         let n = loop {
             match self.inner.read(&mut buf) {
@@ -259,31 +362,14 @@ impl<'a> Tee<'a> {
                 path: None,
             });
         }
-        let chunk = Arc::new(buf);
-        match &mut self.sink {
-            Sink::Inline((hasher, scratch)) => {
-                if let Some(h) = hasher {
-                    h.update(&chunk[..n]);
-                }
-                if let Some(f) = scratch {
-                    f.write_all(&chunk[..n]).map_err(ReadFailure::Scratch)?;
-                }
-            }
-            Sink::Failed(e) => {
-                return Err(ReadFailure::Scratch(e.take().unwrap_or_else(|| {
-                    io::Error::other("layer sink thread could not be started")
-                })));
-            }
-            Sink::Thread { tx, .. } => {
-                let sent = tx
-                    .as_ref()
-                    .is_some_and(|tx| tx.send((Arc::clone(&chunk), n)).is_ok());
-                if !sent {
-                    return Err(self.sink_failure());
-                }
-            }
+        if let Sink::Failed(e) = &mut self.sink {
+            return Err(ReadFailure::Scratch(e.take().unwrap_or_else(|| {
+                io::Error::other("layer sink thread could not be started")
+            })));
         }
-        self.cur = chunk;
+        self.cur_offset = self.pos;
+        self.cur = Arc::new(buf);
+        self.cur_sent = false;
         self.start = 0;
         self.end = n;
         Ok(true)
@@ -342,6 +428,7 @@ impl<'a> Tee<'a> {
 
     /// Finishes the stream: (computed digest if hashing, bytes read, scratch file).
     pub(crate) fn finish(mut self) -> Result<(Option<String>, u64, Option<File>), ReadFailure> {
+        self.retire()?;
         let sink = std::mem::replace(&mut self.sink, Sink::Inline((None, None)));
         let (hasher, scratch) = match sink {
             Sink::Inline(parts) => parts,
@@ -365,6 +452,10 @@ impl<'a> Tee<'a> {
                     }
                 }
             }
+        };
+        let scratch = match scratch.map(BufWriter::into_inner).transpose() {
+            Ok(f) => f,
+            Err(e) => return Err(ReadFailure::Scratch(e.into_error())),
         };
         Ok((hasher.map(StreamHasher::finish), self.total, scratch))
     }
