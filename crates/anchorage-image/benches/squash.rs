@@ -125,6 +125,7 @@ fn image(layer: &Path, diff_id: Digest) -> AcquiredImage {
         config_json: None,
         platform: Platform::linux_amd64(),
         layers: vec![LayerBlob {
+            diff_id_verified: false,
             digest: None,
             diff_id: Some(diff_id),
             size: std::fs::metadata(layer).unwrap().len(),

@@ -47,4 +47,9 @@ pub struct LayerBlob {
     pub media_type: String,
     /// Local file holding the blob bytes (inside the blob cache or the archive's scratch copy).
     pub path: PathBuf,
+    /// The blob is the uncompressed layer and acquisition already hashed its bytes to
+    /// `diff_id` (an uncompressed docker-archive member, or a blob whose verified digest is its
+    /// diff_id): squashing does not hash the same bytes again.
+    #[serde(default)]
+    pub diff_id_verified: bool,
 }

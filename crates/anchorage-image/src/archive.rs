@@ -206,6 +206,7 @@ pub(crate) fn read_docker_archive(
             )));
         }
         layers.push(LayerBlob {
+            diff_id_verified: media_type == DOCKER_LAYER_TAR,
             digest: Some(digest),
             diff_id: Some(diff_id),
             size,

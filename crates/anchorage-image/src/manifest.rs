@@ -155,6 +155,8 @@ impl PlannedLayer<'_> {
     /// The acquired layer once its blob is stored at `path`.
     pub(crate) fn into_blob(self, path: PathBuf) -> LayerBlob {
         LayerBlob {
+            // the blob was verified against its digest when stored
+            diff_id_verified: self.descriptor.digest == self.diff_id,
             digest: Some(self.descriptor.digest.clone()),
             diff_id: Some(self.diff_id),
             size: self.descriptor.size,

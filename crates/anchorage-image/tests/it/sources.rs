@@ -62,6 +62,8 @@ fn docker_archive_alpine_3_12() {
     assert_eq!(layer.size, 5_864_448);
     assert!(layer.path.starts_with(cache.path()));
     assert_eq!(sha256_file(&layer.path), DIFF_ID_3_12);
+    // the member was hashed to its diff_id while stored: squashing does not hash it again
+    assert!(layer.diff_id_verified);
     // the synthesized manifest's digest is the sha256 of the manifest JSON we report
     let m = img.manifest_json.as_ref().unwrap();
     assert_eq!(
@@ -95,6 +97,8 @@ fn oci_archive_alpine_3_12_and_selectors() {
     let blob = "sha256:58cd1ebaba8a20b68d34e5483c8e40203eac74d0036fdde86dc3f809d99da64b";
     assert_eq!(layer.digest.as_ref().unwrap().to_string(), blob);
     assert_eq!(layer.diff_id.as_ref().unwrap().to_string(), DIFF_ID_3_12);
+    // gzip: only the squash sees the uncompressed bytes, so it checks the diff_id
+    assert!(!layer.diff_id_verified);
     assert_eq!(
         layer.media_type,
         "application/vnd.oci.image.layer.v1.tar+gzip"

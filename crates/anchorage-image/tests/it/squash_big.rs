@@ -36,6 +36,7 @@ fn image_of(paths: &[PathBuf]) -> AcquiredImage {
             .iter()
             .enumerate()
             .map(|(i, p)| LayerBlob {
+                diff_id_verified: false,
                 digest: Some(fake_digest(i + 1)),
                 diff_id: None,
                 size: std::fs::metadata(p).unwrap().len(),

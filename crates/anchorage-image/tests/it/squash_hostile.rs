@@ -43,6 +43,7 @@ fn image_of(paths: &[&Path]) -> AcquiredImage {
             .iter()
             .enumerate()
             .map(|(i, p)| LayerBlob {
+                diff_id_verified: false,
                 digest: Some(fake_digest(u8::try_from(i).unwrap() + 1)),
                 diff_id: None,
                 size: std::fs::metadata(p).unwrap().len(),

@@ -25,6 +25,7 @@ fn alpine320_gz() -> PathBuf {
 fn blob(path: PathBuf, diff_id: Option<Digest>) -> LayerBlob {
     let size = std::fs::metadata(&path).unwrap().len();
     LayerBlob {
+        diff_id_verified: false,
         digest: Some(sha256_file(&path)),
         diff_id,
         size,
