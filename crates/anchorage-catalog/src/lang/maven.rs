@@ -530,16 +530,8 @@ impl Cataloger for PomCataloger {
             // The project the pom describes, as Syft 1.18.1 reports it (a module's group and
             // version may come from its parent).
             if let Some((group, name, version)) = model.project() {
-                seen.insert((group.clone(), name.clone(), version.clone()));
-                let mut draft = PackageDraft::new(
-                    PackageType::Java,
-                    name.clone(),
-                    version.clone(),
-                    purl("maven", Some(&group), &name, &version),
-                    location_of(fs, entry),
-                );
-                draft.cpes = maven_cpes(Some(&group), &name, &version);
-                out.push(draft.build());
+                out.push(maven_package(fs, entry, &group, &name, &version));
+                seen.insert((group, name, version));
             }
             // the pom's own dependencies, then those inherited from its parents
             for d in model.chain.iter().flat_map(|p| p.dependencies.iter()) {
@@ -565,20 +557,30 @@ impl Cataloger for PomCataloger {
                 if scope == "test" && !self.limits.include_dev_dependencies {
                     continue;
                 }
-                let (group, name) = key;
-                let mut draft = PackageDraft::new(
-                    PackageType::Java,
-                    name.clone(),
-                    version.clone(),
-                    purl("maven", Some(&group), &name, &version),
-                    location_of(fs, entry),
-                );
-                draft.cpes = maven_cpes(Some(&group), &name, &version);
-                out.push(draft.build());
+                out.push(maven_package(fs, entry, &key.0, &key.1, &version));
             }
         }
         out
     }
+}
+
+/// A Maven package declared by (or described by) the pom at `entry`.
+fn maven_package(
+    fs: &dyn ImageFs,
+    entry: &FileEntry,
+    group: &str,
+    name: &str,
+    version: &str,
+) -> Package {
+    let mut draft = PackageDraft::new(
+        PackageType::Java,
+        name.to_string(),
+        version.to_string(),
+        purl("maven", Some(group), name, version),
+        location_of(fs, entry),
+    );
+    draft.cpes = maven_cpes(Some(group), name, version);
+    draft.build()
 }
 
 #[cfg(test)]
